@@ -1,0 +1,37 @@
+/**
+ * `@strata/config`: werf.yaml → {@link ResolvedConfig}, with located, actionable problems.
+ * Parsing is pure ({@link parseConfig}); {@link loadConfig} only adds finding and reading the file.
+ */
+export type {
+  ResolvedConfig,
+  ResolvedBuildSettings,
+  ResolvedDeploySettings,
+  ResolvedCleanupSettings,
+  CleanupKeepPolicy,
+  CleanupReferences,
+  CleanupLimit,
+  ResolvedGitWorktreeSettings,
+  ResolvedImage,
+  ImageCommon,
+  DockerfileImage,
+  StapelImage,
+  StapelFrom,
+  GitMapping,
+  GitStageDependencies,
+  ShellStageName,
+  ShellInstructions,
+  StageAnchor,
+  Import,
+  DockerInstructions,
+  Mount,
+  Dependency,
+  DependencyImport,
+  DependencyImportType,
+  ResolvedImageSpec,
+  ResolvedImageSpecConfig,
+  ImageSpecHealthcheck,
+  SourcePosition,
+} from './types.js';
+export { NAMELESS_IMAGE_KEY, imageKey } from './types.js';
+export type { ConfigProblem, ConfigProblemCode, ParseResult, ConfigErrorCode } from './problems.js';
+export { formatProblem, ConfigError } from './problems.js';

@@ -1,0 +1,108 @@
+import { StrataError } from '@strata/errors';
+import type { ResolvedConfig } from './types.js';
+
+/**
+ * Every problem the config parser reports. Stable: match on these, never on message text.
+ *
+ * Syntax and shape: `YAML_SYNTAX`, `DUPLICATE_KEY`, `UNKNOWN_KEY` (hint: the closest valid key),
+ * `INVALID_TYPE`, `INVALID_VALUE`, `MISSING_KEY`, `CONFLICTING_KEYS`, `UNKNOWN_DOCUMENT`,
+ * `TOO_MANY_ALIASES`.
+ * Meta document: `META_MISSING`, `META_DUPLICATE`, `INVALID_CONFIG_VERSION`, `INVALID_PROJECT_NAME`.
+ * Images: `INVALID_IMAGE_NAME`, `DUPLICATE_IMAGE_NAME`, `NAMELESS_IMAGE_NOT_ALONE`,
+ * `ARTIFACT_FORBIDDEN_DIRECTIVE`, `PATH_NOT_ABSOLUTE`, `PATH_ESCAPES_PROJECT`,
+ * `DUPLICATE_MOUNT_TARGET`, `CONTEXT_ADD_FILES_FORBIDDEN` (giterminism).
+ * Cross-image: `UNKNOWN_IMAGE_REFERENCE`, `SELF_REFERENCE`, `DEPENDENCY_CYCLE`.
+ * Not supported yet: `UNSUPPORTED_GO_TEMPLATE`, `UNSUPPORTED_ANSIBLE`, `UNSUPPORTED_GIT_URL`,
+ * `UNSUPPORTED_STAGED`, `UNSUPPORTED_PLATFORM`, `UNSUPPORTED_SECRETS`, `UNSUPPORTED_FEATURE` (other
+ * werf features such as `fromLatest`, `ssh`, `import.stage`).
+ * Loading: `CONFIG_NOT_FOUND`, `CONFIG_READ_FAILED`.
+ * Warnings: `DEPRECATED_DIRECTIVE`.
+ */
+export type ConfigProblemCode =
+  | 'YAML_SYNTAX'
+  | 'DUPLICATE_KEY'
+  | 'UNKNOWN_KEY'
+  | 'INVALID_TYPE'
+  | 'INVALID_VALUE'
+  | 'MISSING_KEY'
+  | 'CONFLICTING_KEYS'
+  | 'UNKNOWN_DOCUMENT'
+  | 'TOO_MANY_ALIASES'
+  | 'META_MISSING'
+  | 'META_DUPLICATE'
+  | 'INVALID_CONFIG_VERSION'
+  | 'INVALID_PROJECT_NAME'
+  | 'INVALID_IMAGE_NAME'
+  | 'DUPLICATE_IMAGE_NAME'
+  | 'NAMELESS_IMAGE_NOT_ALONE'
+  | 'ARTIFACT_FORBIDDEN_DIRECTIVE'
+  | 'PATH_NOT_ABSOLUTE'
+  | 'PATH_ESCAPES_PROJECT'
+  | 'DUPLICATE_MOUNT_TARGET'
+  | 'CONTEXT_ADD_FILES_FORBIDDEN'
+  | 'UNKNOWN_IMAGE_REFERENCE'
+  | 'SELF_REFERENCE'
+  | 'DEPENDENCY_CYCLE'
+  | 'UNSUPPORTED_GO_TEMPLATE'
+  | 'UNSUPPORTED_ANSIBLE'
+  | 'UNSUPPORTED_GIT_URL'
+  | 'UNSUPPORTED_STAGED'
+  | 'UNSUPPORTED_PLATFORM'
+  | 'UNSUPPORTED_SECRETS'
+  | 'UNSUPPORTED_FEATURE'
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_READ_FAILED'
+  | 'DEPRECATED_DIRECTIVE';
+
+/** One located problem in a config file. */
+export interface ConfigProblem {
+  code: ConfigProblemCode;
+  severity: 'error' | 'warning';
+  /** One sentence, without position (see {@link formatProblem}). */
+  message: string;
+  /** The config file path as given to the parser. */
+  file: string;
+  /** 1-based line in the original file (not in the YAML document). */
+  line: number;
+  /** 1-based column in the original file (UTF-16 code units). */
+  column: number;
+  /**
+   * Human path of the offending node: `image "backend" → git[0].add`, `meta → build.platform`,
+   * `artifact "jq" → shell`, or `document 3` for a document that is neither.
+   */
+  path: string;
+  /** The same path inside its document: keys and list indexes (`['git', 0, 'add']`). */
+  pathSegments: (string | number)[];
+  /** 0-based index of the YAML document, when the problem is inside one. */
+  document?: number;
+  /** What to do about it; for unknown keys, the closest valid key. */
+  hint?: string;
+}
+
+/** The outcome of parsing: a complete config, or every problem found (never a partial config). */
+export type ParseResult =
+  | { ok: true; config: ResolvedConfig; warnings: ConfigProblem[] }
+  | { ok: false; problems: ConfigProblem[] };
+
+/** `file:line:col: code: message (hint)`, the one-line form for terminals and CI logs. */
+export function formatProblem(problem: ConfigProblem): string {
+  const where = `${problem.file}:${problem.line}:${problem.column}`;
+  const hint = problem.hint ? ` (${problem.hint})` : '';
+  return `${where}: ${problem.code}: ${problem.message}${hint}`;
+}
+
+export type ConfigErrorCode = 'CONFIG_INVALID';
+
+/** Thrown by {@link getConfig}-style helpers; `data.problems` holds every problem found. */
+export class ConfigError extends StrataError<ConfigErrorCode, { file: string; problems: ConfigProblem[] }> {
+  constructor(file: string, problems: ConfigProblem[]) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    const first = errors[0] ?? problems[0];
+    const summary = first ? formatProblem(first) : `${file}: invalid config`;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    super('CONFIG_INVALID', `invalid werf config: ${summary}${more}`, {
+      hint: 'Fix the problems listed in data.problems (each has a file, line and column).',
+      data: { file, problems },
+    });
+  }
+}
