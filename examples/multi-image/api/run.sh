@@ -1,0 +1,3 @@
+#!/bin/sh
+greet api
+exec httpd -f -p 8080 -h /srv/api

@@ -1,0 +1,2 @@
+#!/bin/sh
+test -f /etc/runtime.conf

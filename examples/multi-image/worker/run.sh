@@ -1,0 +1,2 @@
+#!/bin/sh
+while true; do greet worker; sleep 60; done
