@@ -1,0 +1,245 @@
+/**
+ * Behaviour shared by both adapters, written once over three primitives (a tree source, blob
+ * reads, commit metadata) so that checksums, listings and tars are identical by construction.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { abortReason } from '@strata/errors';
+import { allOf, createPathMatcher, DockerignoreMatcher, normalizeRepoPath, relativeTo, type PathMatcher } from './paths.js';
+import type {
+  AncestryQuery,
+  ArchiveRequest,
+  ChangedPath,
+  CommitInfo,
+  DiffRequest,
+  GitCallOptions,
+  GitCapabilities,
+  GitPatch,
+  GitRepository,
+  ListTreeRequest,
+  LsTreeChecksumRequest,
+  ObjectId,
+  PatchRequest,
+  PathFilter,
+  StageDependenciesChecksum,
+  StageDependenciesRequest,
+  TreeEntry,
+} from './repository.js';
+import { GitError } from './repository.js';
+import { lazyWalk, lsTreeChecksumOf, sortByPath, typeOfMode, normalizeMode, type TreeSource } from './walk.js';
+
+/** Parses a raw git tree object (`<mode> <name>\0<20-byte id>`…) into entries under `dir`. */
+export function parseRawTree(content: Buffer, dir: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const sp = content.indexOf(32, i);
+    const nul = content.indexOf(0, sp + 1);
+    const mode = normalizeMode(content.toString('latin1', i, sp));
+    const name = content.toString('utf8', sp + 1, nul);
+    const objectId = content.toString('hex', nul + 1, nul + 21);
+    out.push({ path: dir === '' ? name : `${dir}/${name}`, mode, type: typeOfMode(mode), objectId });
+    i = nul + 21;
+  }
+  return out;
+}
+
+export interface ResolvedFilter {
+  basePath: string;
+  matcher: PathMatcher;
+}
+
+/** werf's git-mapping matcher for a {@link PathFilter} plus the ls-tree scope matcher. */
+export function resolveFilter(filter: PathFilter, extra: PathMatcher[] = []): ResolvedFilter {
+  const basePath = normalizeRepoPath(filter.basePath ?? '', 'base path');
+  const matcher = allOf(
+    createPathMatcher({ basePath }),
+    createPathMatcher({ basePath, includeGlobs: filter.includePaths, excludeGlobs: filter.excludePaths }),
+    ...extra,
+  );
+  return { basePath, matcher };
+}
+
+const FULL_ID = /^[0-9a-f]{40}$/;
+
+export function assertCommitId(commit: string): void {
+  if (!FULL_ID.test(commit)) {
+    throw new GitError('GIT_UNKNOWN_REF', `"${commit}" is not a full commit id`, {
+      hint: 'Resolve refs with getCommit() first; methods taking a commit need its 40-hex id.',
+      data: { ref: commit },
+    });
+  }
+}
+
+export function unknownCommit(ref: string, repository: string): GitError {
+  return new GitError('GIT_UNKNOWN_REF', `unknown revision "${ref}" in ${repository}`, {
+    hint: 'Check the branch, tag or commit name; fetch it if it lives on a remote (git fetch origin <ref>).',
+    data: { ref, repository },
+  });
+}
+
+export function shallowError(repository: string, operation: string): GitError {
+  return new GitError('GIT_SHALLOW_REPOSITORY', `${repository} is a shallow clone and ${operation} needs history it does not have`, {
+    hint: 'Fetch the full history: `git fetch --unshallow` (in CI, set the clone depth to 0, e.g. GIT_DEPTH=0 or fetch-depth: 0).',
+    data: { repository, operation },
+  });
+}
+
+export function unsupported(adapter: string, operation: string, why: string): GitError {
+  return new GitError('GIT_UNSUPPORTED_OPERATION', `${adapter} does not support ${operation}: ${why}`, {
+    hint: 'Use NativeGitRepository (the git CLI) for this operation.',
+    data: { operation },
+  });
+}
+
+export abstract class BaseGitRepository implements GitRepository {
+  abstract readonly root: string;
+  abstract readonly capabilities: GitCapabilities;
+
+  abstract headCommit(options?: GitCallOptions): Promise<ObjectId>;
+  abstract findCommit(ref: string, options?: GitCallOptions): Promise<ObjectId | undefined>;
+  abstract commitInfo(commit: ObjectId, options?: GitCallOptions): Promise<CommitInfo>;
+  abstract isAncestorMany(queries: readonly AncestryQuery[], options?: GitCallOptions): Promise<boolean[]>;
+  abstract changedPaths(request: DiffRequest, options?: GitCallOptions): Promise<ChangedPath[]>;
+  abstract patch(request: PatchRequest, options?: GitCallOptions): Promise<GitPatch>;
+  abstract patchSize(request: PatchRequest, options?: GitCallOptions): Promise<number>;
+  abstract findFile(commit: ObjectId, path: string, options?: GitCallOptions): Promise<Uint8Array | undefined>;
+  abstract findWorkingTreeFile(path: string, options?: GitCallOptions): Promise<Uint8Array | undefined>;
+  abstract close(): Promise<void>;
+
+  /** Tree access for one commit; throws `GIT_UNKNOWN_REF` when the commit does not exist. */
+  protected abstract treeSource(commit: ObjectId, signal?: AbortSignal): Promise<TreeSource>;
+  /** Blob contents in the order of `oids`. */
+  protected abstract readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer>;
+
+  async getCommit(ref: string, options?: GitCallOptions): Promise<ObjectId> {
+    const id = await this.findCommit(ref, options);
+    if (id === undefined) throw unknownCommit(ref, this.root);
+    return id;
+  }
+
+  async isAncestor(ancestor: ObjectId, descendant: ObjectId, options?: GitCallOptions): Promise<boolean> {
+    const [answer] = await this.isAncestorMany([{ ancestor, descendant }], options);
+    return answer ?? false;
+  }
+
+  async listTree(request: ListTreeRequest, options: GitCallOptions = {}): Promise<TreeEntry[]> {
+    assertCommitId(request.commit);
+    const { basePath, matcher } = resolveFilter(request);
+    const source = await this.treeSource(request.commit, options.signal);
+    const entries = await lazyWalk(source, basePath, matcher, request.mode !== 'lazy', options.signal);
+    return sortByPath(entries);
+  }
+
+  async lsTreeChecksum(request: LsTreeChecksumRequest, options: GitCallOptions = {}): Promise<string> {
+    assertCommitId(request.commit);
+    const base = normalizeRepoPath(request.basePath ?? '', 'base path');
+    const extra: PathMatcher[] = [];
+    if (request.glob !== undefined) extra.push(createPathMatcher({ basePath: base, includeGlobs: [request.glob] }));
+    if (request.dockerignore && request.dockerignore.length > 0) {
+      extra.push(createPathMatcher({ basePath: base, extra: [new DockerignoreMatcher(request.dockerignore)] }));
+    }
+    const { basePath, matcher } = resolveFilter(request, extra);
+    const source = await this.treeSource(request.commit, options.signal);
+    return lsTreeChecksumOf(await lazyWalk(source, basePath, matcher, false, options.signal));
+  }
+
+  async stageDependenciesChecksum(request: StageDependenciesRequest, options: GitCallOptions = {}): Promise<StageDependenciesChecksum> {
+    if (request.globs.length === 0) return { checksum: '', globs: [] };
+    const hash = createHash('sha256');
+    const globs: { glob: string; checksum: string }[] = [];
+    for (const glob of request.globs) {
+      const checksum = await this.lsTreeChecksum({ ...request, glob }, options);
+      if (checksum !== '') hash.update(checksum);
+      globs.push({ glob, checksum });
+    }
+    return { checksum: hash.digest('hex'), globs };
+  }
+
+  archive(request: ArchiveRequest, options: GitCallOptions = {}): Readable {
+    const pack = tar.pack();
+    this.fillArchive(pack, request, options.signal).then(
+      () => pack.finalize(),
+      (e: unknown) => pack.destroy(e as Error),
+    );
+    // streamx's async iterator pulls on demand, so a slow consumer holds back blob reads.
+    return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  }
+
+  private async fillArchive(pack: tar.Pack, request: ArchiveRequest, signal?: AbortSignal): Promise<void> {
+    assertCommitId(request.commit);
+    const info = await this.commitInfo(request.commit, { signal });
+    const { basePath, matcher } = resolveFilter(request);
+    const source = await this.treeSource(request.commit, signal);
+    const baseEntry = await source.entryAt(basePath);
+    if (baseEntry === undefined) return;
+    const files = await lazyWalk(source, basePath, matcher, true, signal);
+    const mtime = new Date(info.timeMs);
+    const owner = ownerFields(request.owner, 'u');
+    const group = ownerFields(request.group, 'g');
+    let prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
+    const baseIsFile = baseEntry.type !== 'tree';
+    const nameOf = (path: string): string => {
+      if (baseIsFile) return prefix !== '' ? prefix : path.slice(path.lastIndexOf('/') + 1);
+      const rel = relativeTo(path, basePath);
+      return prefix === '' ? rel : `${prefix}/${rel}`;
+    };
+    if (!baseIsFile && prefix !== '') prefix = `${prefix}`;
+
+    const emitted = new Set<string>();
+    const write = (header: Partial<tar.Header> & { name: string }, content?: Buffer): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(abortReason(signal));
+          return;
+        }
+        pack.entry({ ...header, mtime, ...owner, ...group }, content ?? Buffer.alloc(0), (e) => (e ? reject(e) : resolve()));
+      });
+    const ensureDirs = async (path: string): Promise<void> => {
+      if (baseIsFile) return;
+      const rel = relativeTo(path, basePath);
+      const parts = rel.split('/');
+      for (let k = 1; k < parts.length; k++) {
+        const dir = parts.slice(0, k).join('/');
+        if (emitted.has(dir)) continue;
+        emitted.add(dir);
+        await write({ name: `${prefix === '' ? dir : `${prefix}/${dir}`}/`, type: 'directory', mode: 0o755 });
+      }
+    };
+
+    const blobs = files.filter((e) => e.type === 'blob').map((e) => e.objectId);
+    const iterator = this.readBlobs(blobs, signal)[Symbol.asyncIterator]();
+    for (const entry of files) {
+      await ensureDirs(entry.path);
+      const name = nameOf(entry.path);
+      if (entry.type === 'commit') {
+        emitted.add(relativeTo(entry.path, basePath));
+        await write({ name: `${name}/`, type: 'directory', mode: 0o755 });
+        continue;
+      }
+      const next = await iterator.next();
+      if (next.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
+      const content = next.value;
+      if (entry.mode === '120000') {
+        await write({ name, type: 'symlink', linkname: content.toString('utf8'), mode: 0o777 });
+      } else {
+        await write({ name, type: 'file', mode: entry.mode === '100755' ? 0o755 : 0o644, size: content.length }, content);
+      }
+    }
+  }
+
+  /** Shared filtering for diff results: werf's mapping matcher on each changed path. */
+  protected filterChanges(changes: ChangedPath[], filter: PathFilter): ChangedPath[] {
+    const { matcher } = resolveFilter(filter);
+    return changes.filter((c) => matcher.isPathMatched(c.path));
+  }
+}
+
+function ownerFields(value: string | number | undefined, kind: 'u' | 'g'): Record<string, string | number> {
+  const idKey = kind === 'u' ? 'uid' : 'gid';
+  const nameKey = kind === 'u' ? 'uname' : 'gname';
+  if (value === undefined) return { [idKey]: 0, [nameKey]: '' };
+  if (typeof value === 'number' || /^\d+$/.test(value)) return { [idKey]: Number(value), [nameKey]: '' };
+  return { [idKey]: 0, [nameKey]: value };
+}
