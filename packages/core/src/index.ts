@@ -23,3 +23,52 @@ export {
   type StageId,
   type StageName,
 } from './ids.js';
+export { systemClock, type CallOptions, type Clock } from './clock.js';
+export {
+  BUILD_CACHE_VERSION,
+  STAGE_LABELS,
+  importChecksumLabel,
+  labelsToRecord,
+  readStageLabels,
+  recordToLabels,
+  stageLabels,
+  type StageLabelData,
+  type StoredImageFacts,
+} from './labels.js';
+export type { ListStagesOptions, PublishResult, StageRecord, StageStore } from './ports/stage-store.js';
+export { withLock, type AcquireOptions, type LockHandle, type StageLock } from './ports/stage-lock.js';
+export type {
+  BuiltStage,
+  DependenciesStageRequest,
+  DockerInstructionsStageRequest,
+  DockerfileStageRequest,
+  Executor,
+  FromStageRequest,
+  GitArchiveStageRequest,
+  GitArchiveStep,
+  GitMappingStep,
+  GitPatchStageRequest,
+  GitPatchStep,
+  ImageSpecStageRequest,
+  ImportStep,
+  OnBaseImage,
+  ShellStageRequest,
+  StageBuildCommon,
+  StageBuildRequest,
+} from './ports/executor.js';
+export {
+  commitsToCheck,
+  eligibleStageIds,
+  findSuitableStage,
+  findSuitableStageAmong,
+  gitAncestryOracle,
+  lookupStage,
+  selectStage,
+  type AncestryAnswers,
+  type AncestryOracle,
+  type LookupStores,
+  type StageLookup,
+  type StageQuery,
+} from './selection.js';
+export { publishStage, stageLockKey, type PublishStageOptions, type SaveResult, type StageCandidate } from './publish.js';
+export { SingleFlight } from './single-flight.js';
