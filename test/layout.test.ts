@@ -18,8 +18,9 @@ export const allowedDependencies: Readonly<Record<string, readonly string[]>> = 
   config: ['errors', 'gotemplate'],
   git: ['errors'],
   core: ['errors', 'config', 'git'],
-  // Adapters: ports from core (and the error base) only; never each other, never the CLI.
-  docker: ['errors', 'core'],
+  // Adapters: ports from core and git (and the error base) only; never each other, never the CLI.
+  // The Docker executor reads build contexts and git archives through the GitRepository port.
+  docker: ['errors', 'core', 'git'],
   registry: ['errors', 'core'],
   locks: ['errors', 'core'],
   modules: ['errors', 'core', 'registry'],
