@@ -1,0 +1,123 @@
+/**
+ * The async edge of digest calculation: reads the git facts a stage depends on through the
+ * `GitRepository` port. Everything else (other images' content digests, import checksums) comes from
+ * the engine, which merges them into the same `StageFacts`.
+ */
+import type { GitRepository, ObjectId } from '@strata/git';
+import type { StageName } from '../ids.js';
+import { DigestError } from '../digest/errors.js';
+import type { MappingPatch, MappingStageDependencies } from '../digest/stages.js';
+import { gatherDockerfileFacts, type GatherDockerfileOptions } from '../dockerfile/gather.js';
+import type { StageFacts } from './compute.js';
+import type { ConveyorGitMapping, ImageConveyor } from './plan.js';
+
+export interface GatherStageFactsOptions {
+  repository: GitRepository;
+  /** The commit being built (every mapping of the project's own repository is at it). */
+  commit: ObjectId;
+  /**
+   * `gitCache`/`gitLatestPatch`: the commits recorded on the previous BUILT stage (the stage image the
+   * patch is applied on), in mapping order — see `recordedCommits`. werf reads them from that image's
+   * labels, which it inherits from its parent, so for a non-git previous stage pass the commits of the
+   * nearest git-related stage below it.
+   */
+  prevBuiltStageCommits?: readonly (string | undefined)[] | undefined;
+  /** `dockerfile`: options for reading the Dockerfile and its context. */
+  dockerfile?: Omit<GatherDockerfileOptions, 'repository' | 'commit' | 'signal' | 'cacheVersion'> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+function filterOf(mapping: ConveyorGitMapping): { basePath: string; includePaths: readonly string[]; excludePaths: readonly string[] } {
+  return { basePath: mapping.config.add, includePaths: mapping.config.includePaths, excludePaths: mapping.config.excludePaths };
+}
+
+function baseCommit(conveyor: ImageConveyor, stage: StageName, options: GatherStageFactsOptions, mapping: ConveyorGitMapping): string {
+  const commit = options.prevBuiltStageCommits?.[mapping.index];
+  if (commit !== undefined) return commit;
+  throw new DigestError('MISSING_STAGE_FACTS', `stage ${stage} of image ${conveyor.imageKey} needs the commit of the previous built stage for git mapping ${mapping.config.to}`, {
+    hint: 'Pass prevBuiltStageCommits, read from the labels of the previous built stage (recordedCommits).',
+    data: { image: conveyor.imageKey, stage, missing: 'prevBuiltStageCommits' },
+  });
+}
+
+/**
+ * Gathers the git facts of one stage. Stages without git facts resolve to `{}`. Read-only; safe to call
+ * concurrently for different stages.
+ *
+ * - `install`/`beforeSetup`/`setup`: per mapping, the `stageDependencies` checksum at `commit` (`""`
+ *   without globs for that stage, as werf does without asking git).
+ * - `gitCache`: per mapping, the full-context binary patch size from the previous built stage's commit
+ *   (`0` when equal). When that commit is no longer in the repository werf treats the total as 0 (the
+ *   stage is then empty); so does this.
+ * - `gitLatestPatch`: per mapping, the patch bytes from the previous built stage's commit (empty when
+ *   equal). A missing commit fails with `GIT_COMMIT_MISSING`, as in werf.
+ * - `dockerfile`: see `gatherDockerfileFacts`.
+ */
+export async function gatherStageFacts(
+  conveyor: ImageConveyor,
+  stage: StageName,
+  options: GatherStageFactsOptions,
+): Promise<StageFacts> {
+  const { repository, commit, signal } = options;
+  signal?.throwIfAborted();
+  switch (stage) {
+    case 'install':
+    case 'beforeSetup':
+    case 'setup': {
+      const stageDependencies = await Promise.all(
+        conveyor.gitMappings.map(async (mapping): Promise<MappingStageDependencies> => {
+          const globs = mapping.config.stageDependencies[stage];
+          if (globs.length === 0) return { to: mapping.config.to, checksum: '', globs: [] };
+          const result = await repository.stageDependenciesChecksum({ ...filterOf(mapping), commit, globs }, { signal });
+          return { to: mapping.config.to, checksum: result.checksum, globs: result.globs };
+        }),
+      );
+      return { stageDependencies };
+    }
+    case 'gitCache': {
+      const sizes: number[] = [];
+      for (const mapping of conveyor.gitMappings) {
+        const from = baseCommit(conveyor, stage, options, mapping);
+        if (from === commit) {
+          sizes.push(0);
+          continue;
+        }
+        if ((await repository.findCommit(from, { signal })) === undefined) return { patchSizes: [0] };
+        sizes.push(await repository.patchSize({ ...filterOf(mapping), from, to: commit, variant: 'fullContext' }, { signal }));
+      }
+      return { patchSizes: sizes };
+    }
+    case 'gitLatestPatch': {
+      const patches: MappingPatch[] = [];
+      for (const mapping of conveyor.gitMappings) {
+        const from = baseCommit(conveyor, stage, options, mapping);
+        if (from === commit) {
+          patches.push({ to: mapping.config.to, bytes: new Uint8Array() });
+          continue;
+        }
+        if ((await repository.findCommit(from, { signal })) === undefined) {
+          throw new DigestError('GIT_COMMIT_MISSING', `commit ${from} recorded on the previous stage of ${conveyor.imageKey} is not in the repository`, {
+            hint: 'Fetch the full history (the stage was built from a commit this clone does not have).',
+            data: { image: conveyor.imageKey, stage, commit: from },
+          });
+        }
+        const patch = await repository.patch({ ...filterOf(mapping), from, to: commit, variant: 'standard' }, { signal });
+        patches.push({ to: mapping.config.to, bytes: patch.bytes });
+      }
+      return { patches };
+    }
+    case 'dockerfile': {
+      if (conveyor.image.kind !== 'dockerfile') return {};
+      const facts = await gatherDockerfileFacts(conveyor.image, {
+        ...options.dockerfile,
+        cacheVersion: conveyor.cacheVersion,
+        repository,
+        commit,
+        signal,
+      });
+      return { dockerfile: facts.inputs };
+    }
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The async edge of the `dockerfile` stage: reads the Dockerfile and `.dockerignore` from the commit,
+ * checksums `COPY`/`ADD` sources through the `GitRepository` port, and `contextAddFiles` from the
+ * working tree when the caller allows it.
+ */
+import type { DockerfileImage } from '@strata/config';
+import type { GitRepository, ObjectId } from '@strata/git';
+import picomatch from 'picomatch';
+import { DigestError } from '../digest/errors.js';
+import { hashArgs, sha256Concat, type HashArg } from '../digest/hash.js';
+import type { DigestInput } from '../digest/inputs.js';
+import { analyzeDockerfile, contextSources, type AnalyzedDockerfile } from './analyze.js';
+import { dockerfileStageInputs, sourceKey } from './inputs.js';
+
+export interface GatherDockerfileOptions {
+  repository: GitRepository;
+  /** The commit the build context comes from. */
+  commit: ObjectId;
+  /**
+   * Whether `contextAddFiles` (untracked working-tree files) may be read. SPEC §1: forbidden unless the
+   * caller explicitly allows it.
+   * @default false
+   */
+  allowContextAddFiles?: boolean | undefined;
+  /** Build args from `dependencies` (`targetBuildArg`), resolved by the engine; they win over `args`. */
+  dependencyArgs?: Readonly<Record<string, string>> | undefined;
+  /** The image's effective cache version (image `cacheVersion`, else `build.cacheVersion`). */
+  cacheVersion?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface DockerfileFacts {
+  dockerfile: AnalyzedDockerfile;
+  /** Per `COPY`/`ADD` with context sources (`sourceKey`), the sources checksum. */
+  sourceChecksums: Record<string, string>;
+  /** The `dockerfile` stage's inputs. */
+  inputs: DigestInput[];
+}
+
+function joinPath(base: string, path: string): string {
+  const clean = (value: string): string => value.replace(/^\.\/?/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const left = clean(base);
+  const right = clean(path);
+  if (left === '' || left === '.') return right;
+  return right === '' ? left : `${left}/${right}`;
+}
+
+/** `.dockerignore` lines: comments (`#` first) and blank lines dropped, the rest trimmed. */
+export function parseDockerignore(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/**
+ * A `COPY`/`ADD` source as a path filter relative to the context (werf
+ * `NormalizeCopyAddSourcesForPathMatcher`): leading `./` and `/` and trailing `/` dropped; `.` (the whole
+ * context) becomes `**`. URLs (`ADD https://…`) never match the context and are dropped.
+ */
+export function normalizeCopySource(source: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return undefined;
+  const trimmed = source.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  return trimmed === '' || trimmed === '.' ? '**' : trimmed;
+}
+
+function matchesSource(path: string, sources: readonly string[]): boolean {
+  return sources.some(
+    (source) => source === '**' || path === source || path.startsWith(`${source}/`) || picomatch(source, { dot: true })(path),
+  );
+}
+
+async function contextAddChecksum(
+  image: DockerfileImage,
+  sources: readonly string[],
+  options: GatherDockerfileOptions,
+): Promise<string> {
+  const files = [...image.contextAddFiles].sort();
+  const chunks: HashArg[] = [];
+  for (const file of files) {
+    if (!matchesSource(joinPath('', file), sources)) continue;
+    const path = joinPath(image.context, file);
+    const content = await options.repository.findWorkingTreeFile(path, { signal: options.signal });
+    if (content === undefined) {
+      throw new DigestError('CONTEXT_ADD_FILE_NOT_FOUND', `contextAddFiles entry ${file} of image ${image.key} is not a file in the working tree`, {
+        hint: 'contextAddFiles lists regular files relative to the context; create the file or remove the entry.',
+        data: { image: image.key, path },
+      });
+    }
+    chunks.push(file, content);
+  }
+  return chunks.length === 0 ? '' : sha256Concat(chunks);
+}
+
+/**
+ * Reads and analyses the image's Dockerfile at `commit` and checksums every `COPY`/`ADD` source of the
+ * stages the target needs: `H(lsTreeChecksum)` of the context at `commit` filtered by `.dockerignore`
+ * and the instruction's sources (werf `calculateFilesChecksumWithGit`), then `H(that, contextAdd)` when
+ * allowed `contextAddFiles` match the sources.
+ *
+ * Throws `DOCKERFILE_NOT_FOUND`, `DOCKERFILE_TARGET_NOT_FOUND`, `DOCKERFILE_INVALID`,
+ * `CONTEXT_ADD_FILES_FORBIDDEN`, `CONTEXT_ADD_FILE_NOT_FOUND`.
+ */
+export async function gatherDockerfileFacts(image: DockerfileImage, options: GatherDockerfileOptions): Promise<DockerfileFacts> {
+  const { repository, commit, signal } = options;
+  if (image.contextAddFiles.length > 0 && options.allowContextAddFiles !== true) {
+    throw new DigestError('CONTEXT_ADD_FILES_FORBIDDEN', `image ${image.key} uses contextAddFiles, which reads untracked files`, {
+      hint: 'Allow contextAddFiles explicitly (the caller option), or commit the files and remove contextAddFiles.',
+      data: { image: image.key },
+    });
+  }
+  const bytes = await repository.findFile(commit, image.dockerfile, { signal });
+  if (bytes === undefined) {
+    throw new DigestError('DOCKERFILE_NOT_FOUND', `Dockerfile ${image.dockerfile} of image ${image.key} is not in commit ${commit}`, {
+      hint: 'Commit the Dockerfile: files come from the current git commit, not the working tree.',
+      data: { image: image.key, dockerfile: image.dockerfile, commit },
+    });
+  }
+  const dockerfile = analyzeDockerfile(Buffer.from(bytes).toString('utf8'), {
+    path: image.dockerfile,
+    target: image.target,
+    buildArgs: { ...image.args, ...options.dependencyArgs },
+  });
+  const ignoreBytes = await repository.findFile(commit, joinPath(image.context, '.dockerignore'), { signal });
+  const dockerignore = ignoreBytes === undefined ? [] : parseDockerignore(Buffer.from(ignoreBytes).toString('utf8'));
+
+  const sourceChecksums: Record<string, string> = {};
+  for (const entry of contextSources(dockerfile)) {
+    const sources = entry.sources.map(normalizeCopySource).filter((source): source is string => source !== undefined);
+    const lsTree =
+      sources.length === 0
+        ? ''
+        : await repository.lsTreeChecksum(
+            {
+              commit,
+              basePath: image.context,
+              includePaths: sources.includes('**') ? [] : sources,
+              dockerignore,
+            },
+            { signal },
+          );
+    let checksum = hashArgs(lsTree);
+    if (image.contextAddFiles.length > 0) {
+      const added = await contextAddChecksum(image, sources, options);
+      if (added !== '') checksum = hashArgs(checksum, added);
+    }
+    sourceChecksums[sourceKey(entry.stage, entry.instruction)] = checksum;
+  }
+  const inputs = dockerfileStageInputs(dockerfile, {
+    sourceChecksums,
+    addHost: image.addHost,
+    cacheVersion: options.cacheVersion,
+  });
+  return { dockerfile, sourceChecksums, inputs };
+}

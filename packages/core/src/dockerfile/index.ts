@@ -1,0 +1,19 @@
+/** The `dockerfile` stage: parsed, expanded Dockerfile instructions and context checksums. */
+export { expandVariables, type VariableLookup } from './expand.js';
+export {
+  analyzeDockerfile,
+  contextSources,
+  stagesNeededByTarget,
+  type AnalyzeDockerfileOptions,
+  type AnalyzedDockerfile,
+  type AnalyzedInstruction,
+  type AnalyzedStage,
+} from './analyze.js';
+export { dockerfileStageInputs, sourceKey, type DockerfileInputsOptions } from './inputs.js';
+export {
+  gatherDockerfileFacts,
+  normalizeCopySource,
+  parseDockerignore,
+  type DockerfileFacts,
+  type GatherDockerfileOptions,
+} from './gather.js';
