@@ -35,3 +35,9 @@ export type {
 export { NAMELESS_IMAGE_KEY, imageKey } from './types.js';
 export type { ConfigProblem, ConfigProblemCode, ParseResult, ConfigErrorCode } from './problems.js';
 export { formatProblem, ConfigError } from './problems.js';
+export { parseConfig, DEFAULT_HOST_PLATFORM } from './parse.js';
+export type { ParseConfigOptions } from './parse.js';
+export { loadConfig, getConfig, hostPlatformOf, DEFAULT_CONFIG_FILES } from './load.js';
+export type { LoadConfigOptions } from './load.js';
+export { renderConfigText } from './text.js';
+export type { RenderResult } from './text.js';

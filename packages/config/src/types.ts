@@ -9,8 +9,9 @@
  * - Strings are as written in werf.yaml. Scalars that YAML reads as numbers or booleans are kept in
  *   their source spelling where werf expects a string (`cacheVersion: 1.10` is `"1.10"`, `ENV: {A: no}`
  *   is `"no"`), because werf's Go YAML decoder does the same.
- * - Paths relative to the project (`dockerfile`, `context`, `contextAddFiles`) are normalised POSIX
- *   paths without a leading `./` (`.` for the project root); they never escape the project.
+ * - Relative paths (`context` to the project; `dockerfile`, `contextAddFiles` to the context) are
+ *   normalised POSIX paths without a leading `./` (`.` for the directory itself); they never escape
+ *   the project.
  *   Absolute in-image paths (`git.add`, `git.to`, `import.add`, `mount.to`, …) are kept as written
  *   (validated absolute).
  * - Image order is document order; a document with a list of names (`image: [a, b]`) yields one
@@ -145,11 +146,17 @@ export interface ImageCommon {
 
 export interface DockerfileImage extends ImageCommon {
   kind: 'dockerfile';
-  /** Dockerfile path relative to the project root (not to `context`), normalised. */
+  /**
+   * Dockerfile path relative to `context` (as in werf), normalised; it may point outside the context
+   * but never outside the project. @default "Dockerfile"
+   */
   dockerfile: string;
   /** Build context directory relative to the project root. @default "." */
   context: string;
-  /** Untracked working-tree files added to the context (only when the caller allowed it). */
+  /**
+   * Working-tree files (relative to `context`, inside it) added to the build context, untracked
+   * ones included. Only non-empty when the caller allowed it (giterminism).
+   */
   contextAddFiles: string[];
   /** Dockerfile stage to build; the last stage when absent. */
   target?: string;
