@@ -82,7 +82,7 @@ pid_alive() {
 pid_ours() {
   local pid=$1 cmd cwd
   pid_alive "$pid" || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmd == *"$STATE_DIR/"* ]] && return 0
   cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || return 1
   [[ $cwd == "$STATE_DIR" || $cwd == "$STATE_DIR/"* ]]
@@ -136,6 +136,7 @@ launch() {
   printf '\n=== %s started by scripts/services.sh ===\n' "$(date -u +%FT%TZ)" >>"$logfile"
   (
     cd -- "$dir"
+    # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell.
     exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/supervisor.pid" \
       tini -s -- "$@" </dev/null >>"$logfile" 2>&1 9>&-
   ) &
@@ -269,7 +270,7 @@ cleanup_docker_leftovers() {
   # Shims address our containerd socket by its path, which lies in the state dir.
   local f cmd
   for f in /proc/[0-9]*/cmdline; do
-    cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
     if [[ $cmd == *containerd-shim*"$cdir/containerd.sock"* ]]; then
       pid=${f#/proc/}
       pid=${pid%/cmdline}
