@@ -72,3 +72,4 @@ export {
 } from './selection.js';
 export { publishStage, stageLockKey, type PublishStageOptions, type SaveResult, type StageCandidate } from './publish.js';
 export { SingleFlight } from './single-flight.js';
+export { CachedStageStore, type CachedStageStoreOptions } from './stores/cached-stage-store.js';

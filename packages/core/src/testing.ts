@@ -3,6 +3,7 @@
  * `StageStore` and `StageLock` runs from its own tests (STYLE rule 18). The suites need vitest.
  */
 export { canonicalJson } from './testing/canonical-json.js';
+export { testCommit, testDigest, testStageRecord } from './testing/fixtures.js';
 export { FakeExecutor, type FakeExecutorOptions } from './testing/fake-executor.js';
 export { ManualClock, flushMicrotasks } from './testing/manual-clock.js';
 export { MemoryStageLock, type MemoryStageLockOptions } from './testing/memory-stage-lock.js';
