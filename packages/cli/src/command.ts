@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StrataError } from '@strata/errors';
-import { ExitCode, type CliIo } from './io.js';
+import type { ExitCode} from './io.js';
+import { type CliIo } from './io.js';
 
 type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -4,7 +4,7 @@ import { configShow, configValidate } from './commands/config.js';
 import { ExitCode, type CliIo } from './io.js';
 
 /** Every leaf command, in the order `strata --help` lists them. */
-export const commands: readonly Command[] = [configValidate, configShow] as unknown as readonly Command[];
+export const commands: readonly Command[] = [configValidate, configShow];
 
 function topLevelUsage(): string {
   const width = Math.max(...commands.map((command) => command.path.join(' ').length));
