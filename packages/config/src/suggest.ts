@@ -24,13 +24,18 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `input`, or undefined when none is plausibly meant. A case-insensitive
- * match always wins (`volume` → `VOLUME`); otherwise the distance must be at most a third of the
+ * match always wins (`volume` → `VOLUME`), then a prefix of at least 4 characters either way
+ * (`forceShallow` → `forceShallowClone`); otherwise the edit distance must be at most a third of the
  * longer word (at least 1, at most 3), ties broken by candidate order.
  */
 export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
   const lower = input.toLowerCase();
   const exactCase = candidates.find((c) => c.toLowerCase() === lower);
   if (exactCase !== undefined) return exactCase;
+  if (lower.length >= 4) {
+    const extended = candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()));
+    if (extended !== undefined) return extended;
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
