@@ -1,0 +1,535 @@
+/**
+ * Go's `fmt` printing of {@link GoValue}s: `Sprint`, `Sprintln`, `Sprintf` with Go verbs, flags,
+ * width, precision, explicit argument indexes and Go's in-band error markers (`%!d(string=x)`,
+ * `%!v(MISSING)`, `%!(EXTRA …)`).
+ */
+import {
+  GoBytes,
+  GoFloat,
+  GoFunc,
+  GoInt,
+  GoList,
+  GoMap,
+  GoStruct,
+  type GoValue,
+  isUnsigned,
+  sortedKeys,
+  typeName,
+} from './value.js';
+
+interface Spec {
+  minus: boolean;
+  plus: boolean;
+  sharp: boolean;
+  space: boolean;
+  zero: boolean;
+  width: number | undefined;
+  prec: number | undefined;
+}
+
+const plain = (): Spec => ({ minus: false, plus: false, sharp: false, space: false, zero: false, width: undefined, prec: undefined });
+
+/** `fmt.Sprint(v)` for one operand. */
+export function sprintValue(v: GoValue): string {
+  return fmtValue(v, 'v', plain(), 0);
+}
+
+/** `fmt.Sprint(args...)`: spaces between operands when neither side is a string. */
+export function sprint(args: readonly GoValue[]): string {
+  let out = '';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string') out += ' ';
+    out += sprintValue(a);
+  }
+  return out;
+}
+
+/** `fmt.Sprintln(args...)`: operands always separated by spaces, newline appended. */
+export function sprintln(args: readonly GoValue[]): string {
+  return args.map(sprintValue).join(' ') + '\n';
+}
+
+/** `fmt.Sprintf(format, args...)`. */
+export function sprintf(format: string, args: readonly GoValue[]): string {
+  let out = '';
+  let argNum = 0;
+  let reordered = false;
+  let goodArgNum = true;
+  const n = format.length;
+  let i = 0;
+  while (i < n) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) {
+      out += format.slice(i);
+      break;
+    }
+    out += format.slice(i, pct);
+    i = pct + 1;
+    const spec = plain();
+    // flags
+    flags: for (; i < n; i++) {
+      switch (format[i]) {
+        case '#':
+          spec.sharp = true;
+          break;
+        case '0':
+          spec.zero = !spec.minus;
+          break;
+        case '+':
+          spec.plus = true;
+          break;
+        case '-':
+          spec.minus = true;
+          spec.zero = false;
+          break;
+        case ' ':
+          spec.space = true;
+          break;
+        default:
+          break flags;
+      }
+    }
+    // argument index
+    const readIndex = (): void => {
+      if (i < n && format[i] === '[') {
+        reordered = true;
+        const close = format.indexOf(']', i);
+        const idx = close < 0 ? NaN : Number(format.slice(i + 1, close));
+        if (close < 0 || !/^\d+$/.test(format.slice(i + 1, close)) || idx < 1 || idx > args.length) {
+          goodArgNum = false;
+          i = close < 0 ? n : close + 1;
+          return;
+        }
+        argNum = idx - 1;
+        i = close + 1;
+      }
+    };
+    readIndex();
+    // width
+    let badWidth = false;
+    if (i < n && format[i] === '*') {
+      i++;
+      const a = args[argNum];
+      if (goodArgNum && argNum < args.length && a instanceof GoInt) {
+        spec.width = a.value;
+        if (spec.width < 0) {
+          spec.minus = true;
+          spec.zero = false;
+          spec.width = -spec.width;
+        }
+        if (spec.width > 1e6) badWidth = true;
+      } else badWidth = true;
+      argNum++;
+      if (badWidth) {
+        out += '%!(BADWIDTH)';
+        spec.width = undefined;
+      }
+      reordered = false;
+    } else {
+      const m = /^\d+/.exec(format.slice(i));
+      if (m) {
+        spec.width = Number(m[0]);
+        i += m[0].length;
+        if (reordered && goodArgNum) {
+          // Go: "%[3]2d" is malformed.
+          goodArgNum = false;
+        }
+      }
+    }
+    // precision
+    if (i < n && format[i] === '.') {
+      i++;
+      if (reordered) goodArgNum = goodArgNum && true;
+      readIndex();
+      if (i < n && format[i] === '*') {
+        i++;
+        const a = args[argNum];
+        if (goodArgNum && argNum < args.length && a instanceof GoInt && a.value >= 0 && a.value <= 1e6) {
+          spec.prec = a.value;
+        } else {
+          out += '%!(BADPREC)';
+          spec.prec = undefined;
+        }
+        argNum++;
+        reordered = false;
+      } else {
+        const m = /^\d+/.exec(format.slice(i));
+        spec.prec = m ? Number(m[0]) : 0;
+        if (m) i += m[0].length;
+      }
+    }
+    if (!reordered) readIndex();
+    if (i >= n) {
+      out += '%!(NOVERB)';
+      break;
+    }
+    const verb = String.fromCodePoint(format.codePointAt(i) ?? 0);
+    i += verb.length;
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    if (!goodArgNum) {
+      out += `%!${verb}(BADINDEX)`;
+      goodArgNum = true;
+      continue;
+    }
+    if (argNum >= args.length) {
+      out += `%!${verb}(MISSING)`;
+      continue;
+    }
+    const arg = args[argNum++];
+    out += fmtArg(arg, verb, spec);
+  }
+  if (!reordered && argNum < args.length) {
+    out += '%!(EXTRA ';
+    out += args
+      .slice(argNum)
+      .map((a) => (a === undefined || a === null ? '<nil>' : `${typeName(a)}=${fmtValue(a, 'v', plain(), 0)}`))
+      .join(', ');
+    out += ')';
+  }
+  return out;
+}
+
+function fmtArg(arg: GoValue, verb: string, spec: Spec): string {
+  if (arg === undefined || arg === null) {
+    if (verb === 'T' || verb === 'v') return pad('<nil>', spec);
+    return badVerb(arg, verb);
+  }
+  if (verb === 'T') return pad(typeName(arg), spec);
+  if (verb === 'p') return badVerb(arg, verb);
+  return fmtValue(arg, verb, spec, 0);
+}
+
+function badVerb(arg: GoValue, verb: string): string {
+  if (arg === undefined || arg === null) return `%!${verb}(<nil>)`;
+  return `%!${verb}(${typeName(arg)}=${fmtValue(arg, 'v', plain(), 0)})`;
+}
+
+function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
+  if (v === undefined || v === null) {
+    if (depth > 0 && verb === 'v' && spec.sharp) return '<nil>';
+    return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb);
+  }
+  if (typeof v === 'boolean') {
+    if (verb === 't' || verb === 'v') return pad(v ? 'true' : 'false', spec);
+    return badVerb(v, verb);
+  }
+  if (typeof v === 'string') return fmtString(v, verb, spec);
+  if (v instanceof GoInt) return fmtInt(v, verb, spec);
+  if (v instanceof GoFloat) return fmtFloatVerb(v.value, verb, spec);
+  if (v instanceof GoBytes) {
+    if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') return fmtString(Buffer.from(v.bytes).toString('latin1'), verb, spec);
+    const items = [...v.bytes].map((b) => fmtInt(new GoInt(b, 'uint8'), verb, spec));
+    if (spec.sharp && verb === 'v') return `[]byte{${[...v.bytes].map((b) => '0x' + b.toString(16)).join(', ')}}`;
+    return `[${items.join(' ')}]`;
+  }
+  if (v instanceof GoList) {
+    if (spec.sharp && verb === 'v') {
+      if (v.nil) return `${typeName(v)}(nil)`;
+      return `${typeName(v)}{${v.items.map((x) => fmtValue(x, verb, spec, depth + 1)).join(', ')}}`;
+    }
+    return `[${v.items.map((x) => fmtValue(x, verb, spec, depth + 1)).join(' ')}]`;
+  }
+  if (v instanceof GoMap) {
+    const keys = sortedKeys(v);
+    if (spec.sharp && verb === 'v') {
+      if (v.nil) return `${typeName(v)}(nil)`;
+      return `${typeName(v)}{${keys.map((k) => `${fmtValue(k, verb, spec, depth + 1)}:${fmtValue(v.entries.get(k), verb, spec, depth + 1)}`).join(', ')}}`;
+    }
+    return `map[${keys.map((k) => `${fmtValue(k, verb, spec, depth + 1)}:${fmtValue(v.entries.get(k), verb, spec, depth + 1)}`).join(' ')}]`;
+  }
+  if (v instanceof GoStruct) {
+    const parts = [...v.fields].map(([k, x]) => (spec.plus ? `${k}:` : '') + fmtValue(x, verb, spec, depth + 1));
+    return `{${parts.join(' ')}}`;
+  }
+  if (v instanceof GoFunc) return verb === 'v' ? '0xfunc' : badVerb(v, verb);
+  return badVerb(v, verb);
+}
+
+function fmtString(s: string, verb: string, spec: Spec): string {
+  switch (verb) {
+    case 'v':
+      if (spec.sharp) return pad(goQuote(s), spec);
+      return pad(truncate(s, spec.prec), spec);
+    case 's':
+      return pad(truncate(s, spec.prec), spec);
+    case 'q':
+      if (spec.sharp && canBackquote(s)) return pad('`' + s + '`', spec);
+      return pad(spec.plus ? goQuoteASCII(truncate(s, spec.prec)) : goQuote(truncate(s, spec.prec)), spec);
+    case 'x':
+    case 'X': {
+      let bytes = Buffer.from(s, 'utf8');
+      if (spec.prec !== undefined) bytes = bytes.subarray(0, spec.prec);
+      let hex = [...bytes].map((b) => b.toString(16).padStart(2, '0'));
+      if (verb === 'X') hex = hex.map((h) => h.toUpperCase());
+      const prefix = spec.sharp ? (verb === 'x' ? '0x' : '0X') : '';
+      const sep = spec.space ? ' ' : '';
+      const body = spec.space ? hex.map((h) => prefix + h).join(sep) : prefix + hex.join('');
+      return pad(body, spec);
+    }
+    default:
+      return badVerb(s, verb);
+  }
+}
+
+function truncate(s: string, prec: number | undefined): string {
+  if (prec === undefined) return s;
+  return [...s].slice(0, prec).join('');
+}
+
+function pad(s: string, spec: Spec, zeroOk = false): string {
+  if (spec.width === undefined) return s;
+  const len = [...s].length;
+  if (len >= spec.width) return s;
+  const fill = spec.width - len;
+  if (spec.minus) return s + ' '.repeat(fill);
+  if (spec.zero && zeroOk) {
+    const sign = /^[+\- ]/.test(s) ? (s[0] ?? '') : '';
+    return sign + '0'.repeat(fill) + s.slice(sign.length);
+  }
+  if (spec.zero && !zeroOk) return '0'.repeat(fill) + s;
+  return ' '.repeat(fill) + s;
+}
+
+function fmtInt(v: GoInt, verb: string, spec: Spec): string {
+  const n = v.value;
+  const neg = n < 0;
+  const abs = BigInt(Math.abs(n));
+  let digits: string;
+  let prefix = '';
+  switch (verb) {
+    case 'v':
+    case 'd':
+      digits = abs.toString(10);
+      break;
+    case 'b':
+      digits = abs.toString(2);
+      if (spec.sharp) prefix = '0b';
+      break;
+    case 'o':
+    case 'O':
+      digits = abs.toString(8);
+      if (verb === 'O') prefix = '0o';
+      else if (spec.sharp) prefix = '0';
+      break;
+    case 'x':
+      digits = abs.toString(16);
+      if (spec.sharp) prefix = '0x';
+      break;
+    case 'X':
+      digits = abs.toString(16).toUpperCase();
+      if (spec.sharp) prefix = '0X';
+      break;
+    case 'c':
+      return pad(String.fromCodePoint(validRune(n)), spec);
+    case 'q': {
+      const r = validRune(n);
+      return pad(quoteRune(r, spec.plus), spec);
+    }
+    case 'U': {
+      const hex = abs.toString(16).toUpperCase().padStart(4, '0');
+      let s = `U+${hex}`;
+      if (spec.sharp && n >= 0 && n <= 0x10ffff) s += ` '${String.fromCodePoint(n)}'`;
+      return pad(s, spec);
+    }
+    case 'e':
+    case 'E':
+    case 'f':
+    case 'F':
+    case 'g':
+    case 'G':
+      return badVerb(v, verb);
+    default:
+      return badVerb(v, verb);
+  }
+  if (spec.prec !== undefined) {
+    if (spec.prec === 0 && n === 0) digits = '';
+    digits = digits.padStart(spec.prec, '0');
+  } else if (spec.zero && spec.width !== undefined && !spec.minus) {
+    const signLen = neg || spec.plus || spec.space ? 1 : 0;
+    digits = digits.padStart(spec.width - signLen - prefix.length, '0');
+  }
+  const sign = neg ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
+  void isUnsigned;
+  return pad(sign + prefix + digits, { ...spec, zero: false });
+}
+
+function validRune(n: number): number {
+  return n < 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) ? 0xfffd : n;
+}
+
+function quoteRune(r: number, ascii: boolean): string {
+  if (r === 0x27) return `'\\''`;
+  if (r === 0x22) return `'"'`;
+  return `'${escapeRune(r, 0x27, ascii)}'`;
+}
+
+/** Go's %v for a float64: strconv 'g' shortest, exponent when exp < -4 || exp >= 21. */
+export function formatFloatV(f: number): string {
+  return fmtFloatVerb(f, 'v', plain());
+}
+
+function fmtFloatVerb(f: number, verb: string, spec: Spec): string {
+  let body: string;
+  switch (verb) {
+    case 'v':
+      body = formatG(Math.abs(f), spec.prec ?? -1, true, spec.sharp);
+      break;
+    case 'g':
+      body = formatG(Math.abs(f), spec.prec ?? -1, false, spec.sharp);
+      break;
+    case 'G':
+      body = formatG(Math.abs(f), spec.prec ?? -1, false, spec.sharp).toUpperCase();
+      break;
+    case 'e':
+    case 'E':
+      body = formatE(Math.abs(f), spec.prec ?? 6);
+      if (verb === 'E') body = body.toUpperCase();
+      break;
+    case 'f':
+    case 'F':
+      body = formatF(Math.abs(f), spec.prec ?? 6);
+      break;
+    default:
+      return badVerb(new GoFloat(f), verb);
+  }
+  if (Number.isNaN(f)) body = 'NaN';
+  else if (!Number.isFinite(f)) body = 'Inf';
+  const neg = f < 0 || Object.is(f, -0);
+  const sign = neg ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
+  if (Number.isNaN(f)) return pad((spec.plus ? '+' : spec.space ? ' ' : '') + 'NaN', { ...spec, zero: false });
+  if (!Number.isFinite(f)) return pad(sign + 'Inf', { ...spec, zero: false });
+  return pad(sign + body, spec, true);
+}
+
+/** Decimal digits (no trailing zeros) and decimal-point position of |f|, shortest or to `prec` significant digits. */
+function decimalDigits(f: number, prec: number): { digits: string; dp: number } {
+  if (f === 0) return { digits: '', dp: 0 };
+  const s = prec < 0 ? f.toExponential() : f.toExponential(Math.max(prec - 1, 0));
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return { digits: '0', dp: 1 };
+  const digits = ((m[1] ?? '') + (m[2] ?? '')).replace(/0+$/, '');
+  return { digits, dp: Number(m[3]) + 1 };
+}
+
+function formatG(f: number, prec: number, isV: boolean, sharp: boolean): string {
+  if (!Number.isFinite(f)) return '';
+  const shortest = prec < 0;
+  let p = prec === 0 ? 1 : prec;
+  const { digits, dp } = decimalDigits(f, shortest ? -1 : p);
+  const nd = digits.length;
+  if (shortest) p = nd;
+  let eprec = p;
+  if (eprec > nd && nd >= dp) eprec = nd;
+  if (shortest) eprec = 6;
+  void isV;
+  if (sharp) eprec = shortest ? 6 : prec === 0 ? 1 : prec;
+  const exp = dp - 1;
+  if (f !== 0 && (exp < -4 || exp >= eprec)) {
+    let pp = p;
+    if (pp > nd && !sharp) pp = nd;
+    return expForm(digits, exp, Math.max(pp - 1, 0), sharp);
+  }
+  let pp = p;
+  if (pp > dp && !sharp) pp = nd;
+  if (f === 0) return sharp ? '0.' + '0'.repeat(Math.max(p - 1, 0)) : '0';
+  return fixedForm(digits, dp, Math.max(pp - dp, 0), sharp);
+}
+
+function expForm(digits: string, exp: number, fracDigits: number, sharp = false): string {
+  const d = digits === '' ? '0' : digits;
+  const first = d[0] ?? '0';
+  const frac = d.slice(1).padEnd(fracDigits, '0').slice(0, fracDigits);
+  const e = exp < 0 ? '-' + String(-exp).padStart(2, '0') : '+' + String(exp).padStart(2, '0');
+  return first + (frac.length > 0 || sharp ? '.' + frac : '') + 'e' + e;
+}
+
+function fixedForm(digits: string, dp: number, fracDigits: number, sharp = false): string {
+  let intPart: string;
+  let fracPart: string;
+  if (dp <= 0) {
+    intPart = '0';
+    fracPart = '0'.repeat(-dp) + digits;
+  } else {
+    intPart = digits.slice(0, dp).padEnd(dp, '0');
+    fracPart = digits.slice(dp);
+  }
+  fracPart = fracPart.padEnd(fracDigits, '0').slice(0, fracDigits);
+  return intPart + (fracPart.length > 0 || sharp ? '.' + fracPart : '');
+}
+
+function formatE(f: number, prec: number): string {
+  if (!Number.isFinite(f)) return '';
+  if (f === 0) return expForm('0', 0, prec);
+  const { digits, dp } = decimalDigits(f, prec + 1);
+  return expForm(digits, dp - 1, prec);
+}
+
+function formatF(f: number, prec: number): string {
+  if (!Number.isFinite(f)) return '';
+  if (f < 1e21) return f.toFixed(Math.min(prec, 100));
+  const { digits, dp } = decimalDigits(f, -1);
+  return fixedForm(digits, dp, prec);
+}
+
+/** Go's `strconv.Quote`. */
+export function goQuote(s: string): string {
+  return '"' + escapeString(s, 0x22, false) + '"';
+}
+
+function goQuoteASCII(s: string): string {
+  return '"' + escapeString(s, 0x22, true) + '"';
+}
+
+function canBackquote(s: string): boolean {
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '`' || ch === '\ufeff') return false;
+    if (c < 0x20 && ch !== '\t') return false;
+    if (c === 0x7f) return false;
+  }
+  return true;
+}
+
+function escapeString(s: string, quote: number, ascii: boolean): string {
+  let out = '';
+  for (const ch of s) out += escapeRune(ch.codePointAt(0) ?? 0, quote, ascii);
+  return out;
+}
+
+function escapeRune(r: number, quote: number, ascii: boolean): string {
+  if (r === quote || r === 0x5c) return '\\' + String.fromCodePoint(r);
+  if (ascii ? r < 0x7f && r >= 0x20 : isPrint(r)) return String.fromCodePoint(r);
+  switch (r) {
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    case 0x0c:
+      return '\\f';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x0b:
+      return '\\v';
+  }
+  if (r < 0x20 || r === 0x7f) return '\\x' + r.toString(16).padStart(2, '0');
+  if (r === 0xfffd) return ascii ? '\\ufffd' : '\ufffd';
+  if (r < 0x10000) return '\\u' + r.toString(16).padStart(4, '0');
+  return '\\U' + r.toString(16).padStart(8, '0');
+}
+
+const PRINT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+function isPrint(r: number): boolean {
+  if (r === 0x20) return true;
+  if (r < 0x20 || r === 0x7f) return false;
+  if (r < 0x7f) return true;
+  if (r >= 0xd800 && r <= 0xdfff) return false;
+  return PRINT.test(String.fromCodePoint(r));
+}
