@@ -36,6 +36,9 @@ export class TagListCache {
   readonly #client: Pick<RegistryClient, 'listTags'>;
   readonly #tags = new Map<string, string[]>();
   readonly #flights = new Map<string, Flight>();
+  /** Sequence number of the listing each cached entry came from: an older listing never overwrites a newer one. */
+  readonly #storedSeq = new Map<string, number>();
+  #seq = 0;
   #listings = 0;
   #hits = 0;
 
@@ -64,7 +67,7 @@ export class TagListCache {
     } else {
       this.#hits++;
     }
-    return [...(await this.#wait(flight, options.signal))];
+    return [...(await this.#wait(key, flight, options.signal))];
   }
 
   /** Records a tag this process pushed; no effect when the repository was never listed. */
@@ -92,8 +95,12 @@ export class TagListCache {
   #start(repository: Repository, key: string): Flight {
     const controller = new AbortController();
     this.#listings++;
+    const seq = ++this.#seq;
     const promise = this.#client.listTags(repository, { signal: controller.signal }).then((tags) => {
-      this.#tags.set(key, [...tags]);
+      if ((this.#storedSeq.get(key) ?? 0) < seq) {
+        this.#tags.set(key, [...tags]);
+        this.#storedSeq.set(key, seq);
+      }
       return tags;
     });
     const flight: Flight = { promise, controller, waiters: 0 };
@@ -105,7 +112,7 @@ export class TagListCache {
     return flight;
   }
 
-  async #wait(flight: Flight, signal: AbortSignal | undefined): Promise<readonly string[]> {
+  async #wait(key: string, flight: Flight, signal: AbortSignal | undefined): Promise<readonly string[]> {
     flight.waiters++;
     if (signal === undefined) {
       try {
@@ -118,7 +125,11 @@ export class TagListCache {
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
         flight.waiters--;
-        if (flight.waiters === 0) flight.controller.abort(abortReason(signal));
+        if (flight.waiters === 0) {
+          // Nobody wants this listing any more: later callers must start a fresh one.
+          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+          flight.controller.abort(abortReason(signal));
+        }
         reject(abortReason(signal));
       };
       signal.addEventListener('abort', onAbort, { once: true });

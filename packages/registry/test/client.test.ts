@@ -1,0 +1,183 @@
+/**
+ * Client behaviour that a healthy registry never shows (throttling, outages, timeouts, hostile
+ * redirects, corrupted content), driven by small loopback HTTP servers written here.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryCredentialStore, RegistryClient, RegistryError, digestOf, parseRepository } from '@strata/registry';
+import { freePort } from './support/registry-process.js';
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: number[] } {
+  const delays: number[] = [];
+  return { delays, sleep: (ms: number) => (delays.push(ms), Promise.resolve()) };
+}
+
+/** A fetch that refuses anything but loopback, so a bug can never send traffic off the machine. */
+const loopbackOnlyFetch: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : input.toString());
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`test fetch refused ${url.host}`);
+  return fetch(input, init);
+};
+
+describe('retries', () => {
+  it('honours Retry-After on 429 and succeeds', async () => {
+    let calls = 0;
+    const host = await serve((_req, res) => {
+      calls++;
+      if (calls <= 2) res.writeHead(429, { 'retry-after': '2' }).end();
+      else res.writeHead(200).end('{}');
+    });
+    const { sleep, delays } = recordingSleep();
+    const client = new RegistryClient({ sleep, fetch: loopbackOnlyFetch });
+    expect(await client.ping(host)).toEqual({ authentication: 'none' });
+    expect(delays).toEqual([2000, 2000]);
+    expect(client.stats).toMatchObject({ total: 3, retries: 2 });
+  });
+
+  it('backs off exponentially with jitter and gives up with REGISTRY_UNAVAILABLE', async () => {
+    let calls = 0;
+    const host = await serve((_req, res) => {
+      calls++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"down"}]}');
+    });
+    const { sleep, delays } = recordingSleep();
+    const client = new RegistryClient({ sleep, random: () => 0.5, retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 }, fetch: loopbackOnlyFetch });
+    const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', data: { method: 'GET', status: 503, registryCodes: ['UNAVAILABLE'] } });
+    expect(calls).toBe(4);
+    expect(delays).toEqual([50, 100, 150]);
+  });
+
+  it('does not wait for a Retry-After beyond the limit', async () => {
+    let calls = 0;
+    const host = await serve((_req, res) => {
+      calls++;
+      res.writeHead(429, { 'retry-after': '3600' }).end();
+    });
+    const client = new RegistryClient({ sleep: () => Promise.reject(new Error('must not sleep')), fetch: loopbackOnlyFetch });
+    await expect(client.ping(host)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', data: { status: 429 } });
+    expect(calls).toBe(1);
+  });
+
+  it('retries refused connections and reports REGISTRY_UNREACHABLE', async () => {
+    const port = await freePort();
+    const { sleep, delays } = recordingSleep();
+    const client = new RegistryClient({ sleep, retry: { attempts: 3 }, fetch: loopbackOnlyFetch });
+    const error = await client.ping(`127.0.0.1:${port}`).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'REGISTRY_UNREACHABLE', data: { method: 'GET', attempts: 3 } });
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    expect(delays).toHaveLength(2);
+  });
+
+  it('times out silent servers', async () => {
+    const host = await serve(() => undefined);
+    const client = new RegistryClient({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 1 }, fetch: loopbackOnlyFetch });
+    await expect(client.ping(host)).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
+    expect(client.stats.total).toBe(2);
+  });
+
+  it('stops at once when the caller aborts', async () => {
+    const host = await serve((_req, res) => res.writeHead(503).end());
+    const controller = new AbortController();
+    const client = new RegistryClient({
+      fetch: loopbackOnlyFetch,
+      sleep: () => {
+        controller.abort(new Error('user cancelled'));
+        return Promise.reject(new Error('user cancelled'));
+      },
+    });
+    await expect(client.ping(host, { signal: controller.signal })).rejects.toThrow('user cancelled');
+    expect(client.stats.total).toBe(1);
+  });
+});
+
+describe('transport safety', () => {
+  it('refuses a plain-HTTP token realm on a non-loopback host before sending anything', async () => {
+    const host = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://auth.example.invalid/token",service="x"' }).end());
+    const seen: string[] = [];
+    const client = new RegistryClient({
+      credentials: new MemoryCredentialStore({ [host]: { kind: 'basic', username: 'u', password: 'secret-pw' } }),
+      fetch: (input, init) => {
+        seen.push(new URL(input instanceof Request ? input.url : input.toString()).host);
+        return loopbackOnlyFetch(input, init);
+      },
+    });
+    const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'REGISTRY_INSECURE_REFUSED' });
+    expect(seen).toEqual([host]);
+  });
+
+  it('does not send Authorization along a redirect to another origin', async () => {
+    const payload = Buffer.from('blob content');
+    const digest = digestOf(payload);
+    let storageAuthorization: string | undefined = 'not called';
+    const storage = await serve((req, res) => {
+      storageAuthorization = req.headers.authorization;
+      res.writeHead(200, { 'content-length': String(payload.length) }).end(payload);
+    });
+    const host = await serve((req, res) => {
+      if (req.headers.authorization === undefined) res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+      else res.writeHead(307, { location: `http://${storage}/bucket/${digest}?X-Signature=abc` }).end();
+    });
+    const client = new RegistryClient({ credentials: new MemoryCredentialStore({ [host]: { kind: 'basic', username: 'u', password: 'pw' } }), fetch: loopbackOnlyFetch });
+    const bytes = await client.getBlob(parseRepository(`${host}/a/b`), digest);
+    expect(Buffer.from(bytes).equals(payload)).toBe(true);
+    expect(storageAuthorization).toBeUndefined();
+  });
+});
+
+describe('content verification', () => {
+  it('rejects blobs and manifests whose content does not match the digest', async () => {
+    const good = Buffer.from('{"schemaVersion":2}');
+    const host = await serve((req, res) => {
+      if (req.url?.includes('/blobs/') === true) res.writeHead(200).end('tampered');
+      else res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digestOf(Buffer.from('other')) }).end(good);
+    });
+    const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+    const repository = parseRepository(`${host}/a/b`);
+    await expect(client.getBlob(repository, digestOf(Buffer.from('original')))).rejects.toMatchObject({ code: 'REGISTRY_DIGEST_MISMATCH' });
+    const stream = await client.openBlob(repository, digestOf(Buffer.from('original')));
+    await expect((async () => {
+      for await (const _ of stream?.stream ?? []) void _;
+    })()).rejects.toMatchObject({ code: 'REGISTRY_DIGEST_MISMATCH' });
+    await expect(client.getManifest(repository.at('v1'))).rejects.toMatchObject({ code: 'REGISTRY_DIGEST_MISMATCH' });
+    await expect(client.getManifest(repository.at(digestOf(Buffer.from('x'))))).rejects.toMatchObject({ code: 'REGISTRY_DIGEST_MISMATCH' });
+  });
+
+  it('detects a tag listing whose Link loops', async () => {
+    const host = await serve((req, res) => res.writeHead(200, { link: `<${req.url ?? ''}>; rel="next"`, 'content-type': 'application/json' }).end('{"tags":["a"]}'));
+    const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+    await expect(client.listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
+  });
+
+  it('maps 403 to REGISTRY_DENIED and 405 on delete to REGISTRY_UNSUPPORTED', async () => {
+    const host = await serve((req, res) => {
+      if (req.method === 'DELETE') res.writeHead(405, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNSUPPORTED"}]}');
+      else res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED"}]}');
+    });
+    const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+    const repository = parseRepository(`${host}/a/b`);
+    await expect(client.listTags(repository)).rejects.toMatchObject({ code: 'REGISTRY_DENIED', data: { registryCodes: ['DENIED'] } });
+    await expect(client.deleteManifest(repository, digestOf(Buffer.from('m')))).rejects.toMatchObject({ code: 'REGISTRY_UNSUPPORTED' });
+  });
+});
