@@ -234,6 +234,7 @@ function readMergeSources(dc: DocContext, value: unknown, segments: readonly Seg
   const node = dc.deref(value, segments);
   const items = isSeq(node) ? node.items.map((item) => dc.deref(item, segments)) : [node];
   for (const item of items) {
+    if (item === undefined) continue; // already reported by deref
     const entries = readMap(dc, item, segments, spec);
     if (entries) sources.push(entries);
   }

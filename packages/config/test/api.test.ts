@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import * as api from '@strata/config';
+import { formatProblem, imageKey, NAMELESS_IMAGE_KEY, type ConfigProblem } from '@strata/config';
+import { expectOk } from './kit.js';
+
+describe('public API', () => {
+  it('exports exactly the documented runtime names', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'ConfigError',
+      'DEFAULT_CONFIG_FILES',
+      'DEFAULT_HOST_PLATFORM',
+      'NAMELESS_IMAGE_KEY',
+      'formatProblem',
+      'getConfig',
+      'hostPlatformOf',
+      'imageKey',
+      'loadConfig',
+      'parseConfig',
+      'renderConfigText',
+    ]);
+  });
+
+  it('formats a problem as file:line:col: code: message (hint)', () => {
+    const problem: ConfigProblem = {
+      code: 'UNKNOWN_KEY',
+      severity: 'error',
+      message: 'unknown key "shel"',
+      file: 'werf.yaml',
+      line: 7,
+      column: 1,
+      path: 'image "a" → shel',
+      pathSegments: ['shel'],
+      hint: 'did you mean "shell"?',
+    };
+    expect(formatProblem(problem)).toBe('werf.yaml:7:1: UNKNOWN_KEY: unknown key "shel" (did you mean "shell"?)');
+    const { hint: _hint, ...withoutHint } = problem;
+    expect(formatProblem(withoutHint)).toBe('werf.yaml:7:1: UNKNOWN_KEY: unknown key "shel"');
+  });
+
+  it('keys the nameless image as ~', () => {
+    const config = expectOk('project: demo\nconfigVersion: 1\n---\nimage: ~\nfrom: alpine\n');
+    expect(config.images[0]).toMatchObject({ name: null, key: NAMELESS_IMAGE_KEY });
+    expect(imageKey({ name: null })).toBe('~');
+    expect(imageKey({ name: 'x' })).toBe('x');
+  });
+});
