@@ -23,3 +23,5 @@ export type {
   TreeEntryType,
 } from './repository.js';
 export { GitError } from './repository.js';
+export { NativeGitRepository, type NativeGitRepositoryOptions } from './native.js';
+export { IsomorphicGitRepository } from './isomorphic.js';
