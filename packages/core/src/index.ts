@@ -73,3 +73,24 @@ export {
 export { publishStage, stageLockKey, type PublishStageOptions, type SaveResult, type StageCandidate } from './publish.js';
 export { SingleFlight } from './single-flight.js';
 export { CachedStageStore, type CachedStageStoreOptions } from './stores/cached-stage-store.js';
+export {
+  formatPlan,
+  imageDependencies,
+  imageGraph,
+  planBuild,
+  type BuildPlan,
+  type ImageNode,
+  type PlanOptions,
+} from './planner.js';
+export { DEFAULT_PARALLEL_TASKS_LIMIT, runSchedule, type BuildFailureData, type ScheduleOptions } from './scheduler.js';
+export {
+  buildReport,
+  splitImageRef,
+  type BuildReport,
+  type ImageOutcome,
+  type ImageReport,
+  type StageOutcome,
+  type StageReport,
+  type StageStatus,
+} from './report.js';
+export type { BuildEvent, BuildEventListener } from './events.js';
