@@ -25,6 +25,7 @@ interface Spec {
   zero: boolean;
   width: number | undefined;
   prec: number | undefined;
+  plusV?: boolean;
 }
 
 const plain = (): Spec => ({ minus: false, plus: false, sharp: false, space: false, zero: false, width: undefined, prec: undefined });
@@ -193,7 +194,9 @@ export function sprintf(format: string, args: readonly GoValue[]): string {
   return out;
 }
 
-function fmtArg(arg: GoValue, verb: string, spec: Spec): string {
+function fmtArg(arg: GoValue, verb: string, specIn: Spec): string {
+  // %+v asks for field names (structs), not signs.
+  const spec = verb === 'v' && specIn.plus ? { ...specIn, plus: false, plusV: true } : specIn;
   if (arg === undefined || arg === null) {
     if (verb === 'T' || verb === 'v') return pad('<nil>', spec);
     return badVerb(arg, verb);
@@ -242,7 +245,7 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
     return `map[${keys.map((k) => `${fmtValue(k, verb, spec, depth + 1)}:${fmtValue(v.entries.get(k), verb, spec, depth + 1)}`).join(' ')}]`;
   }
   if (v instanceof GoStruct) {
-    const parts = [...v.fields].map(([k, x]) => (spec.plus ? `${k}:` : '') + fmtValue(x, verb, spec, depth + 1));
+    const parts = [...v.fields].map(([k, x]) => (spec.plusV ? `${k}:` : '') + fmtValue(x, verb, spec, depth + 1));
     return `{${parts.join(' ')}}`;
   }
   if (v instanceof GoFunc) return verb === 'v' ? '0xfunc' : badVerb(v, verb);
@@ -408,11 +411,59 @@ function fmtFloatVerb(f: number, verb: string, spec: Spec): string {
 /** Decimal digits (no trailing zeros) and decimal-point position of |f|, shortest or to `prec` significant digits. */
 function decimalDigits(f: number, prec: number): { digits: string; dp: number } {
   if (f === 0) return { digits: '', dp: 0 };
-  const s = prec < 0 ? f.toExponential() : f.toExponential(Math.max(prec - 1, 0));
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  if (!m) return { digits: '0', dp: 1 };
-  const digits = ((m[1] ?? '') + (m[2] ?? '')).replace(/0+$/, '');
-  return { digits, dp: Number(m[3]) + 1 };
+  if (prec < 0) {
+    const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(f.toExponential());
+    if (!m) return { digits: '0', dp: 1 };
+    return { digits: ((m[1] ?? '') + (m[2] ?? '')).replace(/0+$/, ''), dp: Number(m[3]) + 1 };
+  }
+  // Exact decimal expansion of the double, rounded half-to-even like Go's strconv.
+  const { digits: all, dp } = exactDecimal(f);
+  const nd = Math.max(prec, 1);
+  if (all.length <= nd) return { digits: all.replace(/0+$/, ''), dp };
+  let head = all.slice(0, nd);
+  const next = all.charCodeAt(nd) - 48;
+  const restNonZero = /[1-9]/.test(all.slice(nd + 1));
+  const lastEven = (head.charCodeAt(nd - 1) - 48) % 2 === 0;
+  const up = next > 5 || (next === 5 && (restNonZero || !lastEven));
+  let d = dp;
+  if (up) {
+    const inc = (BigInt(head) + 1n).toString();
+    if (inc.length > head.length) {
+      d += 1;
+      head = inc.slice(0, nd);
+    } else head = inc;
+  }
+  return { digits: head.replace(/0+$/, ''), dp: d };
+}
+
+/** All significant decimal digits of |f| and the decimal point position. */
+function exactDecimal(f: number): { digits: string; dp: number } {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, Math.abs(f));
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e2: number;
+  if (expBits === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = expBits - 1075;
+  }
+  let digits: string;
+  let dp: number;
+  if (e2 >= 0) {
+    digits = (mant << BigInt(e2)).toString();
+    dp = digits.length;
+  } else {
+    // mant / 2^-e2 = mant * 5^-e2 / 10^-e2
+    const scaled = mant * 5n ** BigInt(-e2);
+    digits = scaled.toString();
+    dp = digits.length - -e2;
+  }
+  const stripped = digits.replace(/^0+/, '');
+  dp -= digits.length - stripped.length;
+  return { digits: stripped.replace(/0+$/, ''), dp };
 }
 
 function formatG(f: number, prec: number, isV: boolean, sharp: boolean): string {
@@ -470,8 +521,16 @@ function formatE(f: number, prec: number): string {
 
 function formatF(f: number, prec: number): string {
   if (!Number.isFinite(f)) return '';
-  if (f < 1e21) return f.toFixed(Math.min(prec, 100));
-  const { digits, dp } = decimalDigits(f, -1);
+  if (f === 0) return fixedForm('', 1, prec);
+  const { dp: dp0 } = exactDecimal(f);
+  const sig = dp0 + prec;
+  if (sig <= 0) {
+    // Rounds to zero or to one unit in the last place.
+    const { digits: all } = exactDecimal(f);
+    const half = sig === 0 && (all.charCodeAt(0) - 48 > 5 || (all[0] === '5' && /[1-9]/.test(all.slice(1))));
+    return half ? fixedForm('1', -prec + 1, prec) : fixedForm('', 1, prec);
+  }
+  const { digits, dp } = decimalDigits(f, sig);
   return fixedForm(digits, dp, prec);
 }
 

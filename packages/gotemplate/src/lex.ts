@@ -300,7 +300,7 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
         while (isAlnum(input[pos])) pos++;
         const word = input.slice(start, pos);
         if (!checkTerminator()) return false;
-        const kw = KEYWORDS[word];
+        const kw = Object.hasOwn(KEYWORDS, word) ? KEYWORDS[word] : undefined;
         if (kw !== undefined && word !== '.') emit(kw);
         else if (word === 'true' || word === 'false') emit('bool');
         else emit('identifier');

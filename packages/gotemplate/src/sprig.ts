@@ -285,9 +285,7 @@ function seq(params: number[]): string {
   if (params.length === 0) return '';
   if (params.length === 1) {
     end = params[0] ?? 0;
-    if (end === 0) return '';
-    if (end > 0) step = 1;
-    else step = -1;
+    step = end >= start ? 1 : -1;
   } else if (params.length === 2) {
     start = params[0] ?? 0;
     end = params[1] ?? 0;
@@ -636,11 +634,11 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   }), 'mustLast');
   add(f('rest', [A], (l) => {
     const xs = listItems(l, 'find rest');
-    return xs.length === 0 ? null : list(xs.slice(1));
+    return list(xs.slice(1));
   }), 'mustRest');
   add(f('initial', [A], (l) => {
     const xs = listItems(l, 'find initial');
-    return xs.length === 0 ? null : list(xs.slice(0, -1));
+    return list(xs.slice(0, -1));
   }), 'mustInitial');
   add(f('reverse', [A], (l) => list([...listItems(l, 'find reverse')].reverse())), 'mustReverse');
   add(f('uniq', [A], (l) => {
@@ -675,6 +673,13 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     }
     return cur;
   }, A));
+  add(f('slice', [A], (l, ...ix) => {
+    if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l ?? null)}`);
+    const start = ix.length > 0 ? toInt64(ix[0] ?? null) : 0;
+    const end = ix.length > 1 ? toInt64(ix[1] ?? null) : l.items.length;
+    if (start < 0 || end > l.items.length || start > end) throw new GoCallError(`reflect: slice index out of range`);
+    return new GoList(l.items.slice(start, end), l.elem);
+  }, A), 'mustSlice');
   // semver
   add(f('semverCompare', [S, S], (c, v) => satisfies(str(c), str(v))));
   add(f('semver', [S], (v) => {
