@@ -38,7 +38,8 @@ export interface DockerfileFacts {
 }
 
 function joinPath(base: string, path: string): string {
-  const clean = (value: string): string => value.replace(/^\.\/?/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const clean = (value: string): string =>
+    value === '.' ? '' : value.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const left = clean(base);
   const right = clean(path);
   if (left === '' || left === '.') return right;
