@@ -54,7 +54,8 @@ export interface RegistryClientOptions {
   insecure?: (registry: string) => boolean;
   retry?: RetryOptions;
   /**
-   * Milliseconds to wait for response headers, per attempt.
+   * Milliseconds one attempt may take: until the response headers for streamed blobs
+   * ({@link RegistryClient.openBlob}), until the whole body for everything else.
    * @default 60000
    */
   timeoutMs?: number;
@@ -653,10 +654,12 @@ export class RegistryClient {
     if (cached !== undefined && cached.expiresAt > this.#now()) return `Bearer ${cached.token}`;
     let flight = this.#tokenFlights.get(key);
     if (flight === undefined) {
-      flight = this.#fetchToken(registry, state.realm, state.service, scopes, signal).finally(() => this.#tokenFlights.delete(key));
+      // Shared by concurrent requests, so it does not follow any one caller's signal (it is bounded
+      // by the timeout and retry policy); each caller stops waiting when its own signal aborts.
+      flight = this.#fetchToken(registry, state.realm, state.service, scopes, undefined).finally(() => this.#tokenFlights.delete(key));
       this.#tokenFlights.set(key, flight);
     }
-    const token = await flight;
+    const token = await untilAborted(flight, signal);
     this.#tokens.set(key, token);
     return `Bearer ${token.token}`;
   }
@@ -717,9 +720,13 @@ export class RegistryClient {
       let url = spec.url;
       const method: Method = spec.method;
       let outcome: Exchange | { error: unknown };
+      // One timer per attempt: it covers redirects and, for buffered reads, the body too.
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new Error(`no response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      const attemptSignal = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
       try {
         for (let hop = 0; ; hop++) {
-          const response = await this.#send(spec, method, url, attempt > 1 && hop === 0);
+          const response = await this.#send(spec, method, url, attemptSignal, attempt > 1 && hop === 0);
           const location = response.headers.get('location');
           if (response.status >= 300 && response.status < 400 && response.status !== 304 && location !== null && (method === 'GET' || method === 'HEAD')) {
             await response.body?.cancel();
@@ -740,6 +747,8 @@ export class RegistryClient {
         if (signal?.aborted === true) throw abortReason(signal);
         if (error instanceof RegistryError) throw error;
         outcome = { error };
+      } finally {
+        clearTimeout(timer);
       }
       const last = attempt >= this.#attempts || !spec.retry;
       if ('error' in outcome) {
@@ -765,28 +774,17 @@ export class RegistryClient {
     }
   }
 
-  async #send(spec: ExchangeSpec, method: Method, url: URL, isRetry: boolean): Promise<Response> {
+  async #send(spec: ExchangeSpec, method: Method, url: URL, signal: AbortSignal, isRetry: boolean): Promise<Response> {
     const headers = new Headers(spec.headers);
     headers.set('user-agent', this.#userAgent);
     const authorization = await spec.authorization?.(url);
     if (authorization !== undefined) headers.set('authorization', authorization);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error(`no response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     this.#stats.total++;
     if (isRetry) this.#stats.retries++;
     this.#stats.byOperation[spec.operation] = (this.#stats.byOperation[spec.operation] ?? 0) + 1;
-    try {
-      const init: RequestInit = {
-        method,
-        headers,
-        redirect: 'manual',
-        signal: spec.signal === undefined ? timeout.signal : AbortSignal.any([spec.signal, timeout.signal]),
-      };
-      if (spec.body !== undefined && method === spec.method) init.body = spec.body;
-      return await this.#fetch(url, init);
-    } finally {
-      clearTimeout(timer);
-    }
+    const init: RequestInit = { method, headers, redirect: 'manual', signal };
+    if (spec.body !== undefined) init.body = spec.body;
+    return this.#fetch(url, init);
   }
 
   #backoff(attempt: number): number {
@@ -941,6 +939,26 @@ function sanitizeCause(error: unknown): Error {
   const result = new Error(describeNetworkError(error));
   if (cause instanceof Error) result.cause = new Error(cause.message);
   return result;
+}
+
+/** `promise`, or a rejection with the abort reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
