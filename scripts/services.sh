@@ -370,8 +370,12 @@ build_base_image() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\nnobody:x:65534:\n' >"$root/etc/group"
   # Fixed owners and times: the same busybox gives the same layer on every machine.
-  tar -C "$root" --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -c . |
-    docker import --change 'CMD ["/bin/sh"]' - "$BASE_IMAGE" >/dev/null
+  if ! tar -C "$root" --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -c . |
+    docker import --change 'CMD ["/bin/sh"]' - "$BASE_IMAGE" >/dev/null; then
+    rm -rf -- "$root"
+    show_log "$DOCKER_DIR/dockerd.log"
+    die "docker import of $BASE_IMAGE failed; see $DOCKER_DIR/dockerd.log"
+  fi
   rm -rf -- "$root"
   log "image: built $BASE_IMAGE ($n applets linked)"
 }
