@@ -133,6 +133,8 @@ launch() {
   local dir=$1 logfile=$2
   shift 2
   mkdir -p -- "$dir"
+  # A stale file from a killed supervisor would pass for the new one's.
+  rm -f -- "$dir/supervisor.pid"
   printf '\n=== %s started by scripts/services.sh ===\n' "$(date -u +%FT%TZ)" >>"$logfile"
   (
     cd -- "$dir"
@@ -293,10 +295,12 @@ start_docker() {
     fi
     return 0
   fi
-  if pid=$(pid_from "$DOCKER_DIR/supervisor.pid"); then
-    # Ours but not answering yet (another start in progress, or hung): give it the usual wait.
-    log "docker: dockerd (supervisor $pid) is up but not answering yet; waiting"
-    wait_for docker docker_ping "$DOCKER_DIR/supervisor.pid" "$DOCKER_DIR/dockerd.log"
+  if pid=$(pid_from "$DOCKER_DIR/dockerd.pid") || pid=$(pid_from "$DOCKER_DIR/supervisor.pid"); then
+    # Ours but not answering yet (still starting, or hung): give it the usual wait.
+    log "docker: dockerd ($pid) is up but not answering yet; waiting"
+    local alive=$DOCKER_DIR/supervisor.pid
+    pid_from "$alive" >/dev/null || alive=$DOCKER_DIR/dockerd.pid
+    wait_for docker docker_ping "$alive" "$DOCKER_DIR/dockerd.log"
     return 0
   fi
   mkdir -p -- "$DOCKER_DIR/data" "$DOCKER_EXEC"
@@ -412,14 +416,18 @@ port_in_use() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 start_registry() {
   local pid
   if registry_ping; then
-    if pid=$(pid_from "$REGISTRY_DIR/supervisor.pid"); then
-      log "registry: running (http://$REGISTRY_ADDR, supervisor $pid)"
+    if pid=$(pid_from "$REGISTRY_DIR/registry.pid") || pid=$(pid_from "$REGISTRY_DIR/supervisor.pid"); then
+      log "registry: running (http://$REGISTRY_ADDR, pid $pid)"
     else
       log "registry: http://$REGISTRY_ADDR answers (not started by this script; using it)"
     fi
     return 0
   fi
   if ! pid_from "$REGISTRY_DIR/supervisor.pid" >/dev/null; then
+    if pid=$(pid_from "$REGISTRY_DIR/registry.pid"); then
+      # Ours, not answering, and its supervisor is gone: start afresh.
+      end_pid "$pid" 10 || true
+    fi
     port_in_use 5000 && die "port 5000 is taken by a process that is not a registry: $(ss -Hltnp 'sport = :5000')"
     [[ -f $REGISTRY_CONFIG ]] || die "missing $REGISTRY_CONFIG"
     mkdir -p -- "$REGISTRY_DIR/data"
@@ -467,6 +475,10 @@ start_redis() {
     return 0
   fi
   if ! pid_from "$REDIS_DIR/supervisor.pid" >/dev/null; then
+    if pid=$(pid_from "$REDIS_DIR/redis.pid"); then
+      # Ours, not answering, and its supervisor is gone: start afresh.
+      end_pid "$pid" 10 || true
+    fi
     port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is taken by a process that does not answer PING: $(ss -Hltnp "sport = :$REDIS_PORT")"
     mkdir -p -- "$REDIS_DIR"
     rm -f -- "$REDIS_DIR/redis.pid"
