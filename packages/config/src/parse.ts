@@ -1,5 +1,5 @@
 import { InternalError } from '@strata/errors';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { readImageDocument, type ImageReference } from './image.js';
 import { readMeta, type MetaResult } from './meta.js';
 import type { ConfigProblem, ParseResult } from './problems.js';
@@ -79,9 +79,8 @@ function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult 
   if (!rendered.ok) return { ok: false, problems: rendered.problems };
   const body = rendered.text;
 
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(body, { lineCounter, uniqueKeys: false, merge: true, version: '1.1', prettyErrors: false });
-  const reporter = new Reporter(file, new Positions(lineCounter, body.length));
+  const docs = parseAllDocuments(body, { uniqueKeys: false, merge: true, version: '1.1', prettyErrors: false });
+  const reporter = new Reporter(file, new Positions(body));
   const documents: Document.Parsed[] = Array.isArray(docs) ? docs : [];
 
   let syntaxErrors = false;

@@ -3,26 +3,36 @@
  * Every reader reports what is wrong and returns `undefined` (or a safe empty value) so validation
  * can continue and collect all problems.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Scalar } from 'yaml';
 import type { ConfigProblem, ConfigProblemCode } from './problems.js';
 import { closestMatch } from './suggest.js';
 
 export type Segment = string | number;
 
-/** Maps offsets in the parsed text to 1-based positions, clamped inside the file. */
+/**
+ * Maps offsets in the parsed text to 1-based line/column, clamped inside the file. Lines end at
+ * `\n` (a `\r` before it belongs to the line). Computed from the text itself rather than the YAML
+ * library's line counter, which does not see line breaks inside tokens of broken input.
+ */
 export class Positions {
-  readonly #lineCounter: LineCounter;
+  readonly #lineStarts: number[] = [0];
   readonly #textLength: number;
 
-  constructor(lineCounter: LineCounter, textLength: number) {
-    this.#lineCounter = lineCounter;
-    this.#textLength = textLength;
+  constructor(text: string) {
+    this.#textLength = text.length;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.#lineStarts.push(i + 1);
   }
 
   at(offset: number): { line: number; column: number } {
-    const clamped = Math.max(0, Math.min(Number.isFinite(offset) ? offset : 0, this.#textLength));
-    const { line, col } = this.#lineCounter.linePos(clamped);
-    return { line: Math.max(1, line), column: Math.max(1, col) };
+    const clamped = Math.max(0, Math.min(Number.isFinite(offset) ? Math.floor(offset) : 0, this.#textLength));
+    let low = 0;
+    let high = this.#lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.#lineStarts[mid] ?? 0) <= clamped) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: clamped - (this.#lineStarts[low] ?? 0) + 1 };
   }
 }
 
