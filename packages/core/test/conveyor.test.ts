@@ -171,13 +171,13 @@ describe('computeStageDigest', () => {
     const conveyor = planConveyor(stapelImage({ git: [gitMapping()] }));
     const stage = findStagePlan(conveyor, 'gitArchive');
     if (!stage) throw new Error('no gitArchive');
-    const a = computeContentDigest(conveyor, stage, 'e'.repeat(56), ['1'.repeat(40)]);
-    const b = computeContentDigest(conveyor, stage, 'e'.repeat(56), ['2'.repeat(40)]);
+    const a = computeContentDigest(conveyor, { stage, digest: 'e'.repeat(56), commits: ['1'.repeat(40)] });
+    const b = computeContentDigest(conveyor, { stage, digest: 'e'.repeat(56), commits: ['2'.repeat(40)] });
     expect(a).not.toBe(b);
     expect(a).toBe(stageContentDigest({ stageName: 'gitArchive', digest: 'e'.repeat(56), nextDeps: hashArgs('1'.repeat(40)) }));
     const from = findStagePlan(conveyor, 'from');
     if (!from) throw new Error('no from');
-    expect(computeContentDigest(conveyor, from, 'e'.repeat(56), ['1'.repeat(40)])).toBe(
+    expect(computeContentDigest(conveyor, { stage: from, digest: 'e'.repeat(56), commits: ['1'.repeat(40)] })).toBe(
       stageContentDigest({ stageName: 'from', digest: 'e'.repeat(56), nextDeps: '' }),
     );
   });
@@ -187,9 +187,9 @@ describe('computeStageDigest', () => {
     const gitArchive = findStagePlan(conveyor, 'gitArchive');
     const from = findStagePlan(conveyor, 'from');
     if (!gitArchive || !from) throw new Error('missing stages');
-    const labels = gitCommitLabels(conveyor, gitArchive, 'c'.repeat(40));
+    const labels = gitCommitLabels(conveyor, { stage: gitArchive, commit: 'c'.repeat(40) });
     expect(Object.keys(labels)).toHaveLength(2);
     expect(recordedCommits(conveyor, labels)).toEqual(['c'.repeat(40), 'c'.repeat(40)]);
-    expect(gitCommitLabels(conveyor, from, 'c'.repeat(40))).toEqual({});
+    expect(gitCommitLabels(conveyor, { stage: from, commit: 'c'.repeat(40) })).toEqual({});
   });
 });

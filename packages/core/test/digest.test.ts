@@ -120,13 +120,13 @@ describe('shell checksum', () => {
   });
 
   it('install without git mappings is H(shell, H())', () => {
-    const inputs = userStageInputs(shell({ install: ['make'] }), 'install', []);
+    const inputs = userStageInputs(shell({ install: ['make'] }), { stage: 'install', mappings: [] });
     // S=$(s256 make); s256 "$S:::$(s256 '')"
     expect(hashInputs(inputs)).toBe('4144be6486121536fac11c13e79c4b3087e6bf62bd68e7dfe14c6dc2f03d668b');
   });
 
   it('install with a mapping that lists no globs hashes an empty checksum for it', () => {
-    const inputs = userStageInputs(shell({ install: ['make'] }), 'install', [{ to: '/app', checksum: '', globs: [] }]);
+    const inputs = userStageInputs(shell({ install: ['make'] }), { stage: 'install', mappings: [{ to: '/app', checksum: '', globs: [] }] });
     expect(hashInputs(inputs)).toBe(hashArgs(hashArgs('make'), hashArgs('')));
   });
 });

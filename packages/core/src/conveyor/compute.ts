@@ -10,7 +10,7 @@
 import type { StapelImage } from '@strata/config';
 import type { StageDigest, StageName } from '../ids.js';
 import { DigestError } from '../digest/errors.js';
-import { hashInputs, nestedInput, type DigestInput } from '../digest/inputs.js';
+import { nestedInput, type DigestInput } from '../digest/inputs.js';
 import {
   contentDigestInputs,
   nextStageDependencies,
@@ -144,7 +144,8 @@ export function stageDependencyInputs(
     case 'beforeSetup':
     case 'setup': {
       const image = stapel(conveyor, stage);
-      const inputs = userStageInputs(image.shell, stage, conveyor.gitMappings.length === 0 ? [] : need(conveyor, stage, 'stageDependencies', facts.stageDependencies));
+      const mappings = conveyor.gitMappings.length === 0 ? [] : need(conveyor, stage, 'stageDependencies', facts.stageDependencies);
+      const inputs = userStageInputs(image.shell, { stage, mappings });
       return inputs[0]?.value === '' ? { empty: `no ${stage} commands or cache versions` } : inputs;
     }
     case 'dependenciesBeforeInstall':
@@ -195,7 +196,7 @@ export function computeStageDigest(
   const name = typeof stage === 'string' ? stage : stage.name;
   const dependencyInputs = stageDependencyInputs(conveyor, name, options.facts);
   if (!Array.isArray(dependencyInputs)) return { kind: 'empty', stage: name, reason: dependencyInputs.empty };
-  const dependencies = nestedInput('stage dependencies', dependencyInputs, hashInputs);
+  const dependencies = nestedInput('stage dependencies', dependencyInputs);
   const inputs = stageDigestInputs({
     platform: conveyor.platform,
     stageName: name,
@@ -218,10 +219,15 @@ export function computeStageDigest(
  */
 export function computeContentDigest(
   conveyor: ImageConveyor,
-  stage: StagePlan,
-  digest: string,
-  commits: readonly string[] = [],
+  request: {
+    stage: StagePlan;
+    /** The stage's digest. */
+    digest: string;
+    /** The commits it embodies (see `currentCommits`); ignored for a stage that is not git-related. */
+    commits?: readonly string[] | undefined;
+  },
 ): string {
+  const { stage, digest, commits = [] } = request;
   return sha3Inputs(
     contentDigestInputs({
       platform: conveyor.platform,

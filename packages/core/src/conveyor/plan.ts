@@ -174,9 +174,9 @@ export function findStagePlan(conveyor: ImageConveyor, name: StageName): StagePl
  * Labels a git-related stage being built records: `werf-git-<paramsHash>-commit=<commit>` per mapping
  * (every mapping of the project's own repository is at the current commit). `{}` for other stages.
  */
-export function gitCommitLabels(conveyor: ImageConveyor, stage: StagePlan, commit: string): Record<string, string> {
-  if (!stage.gitRelated) return {};
-  return Object.fromEntries(conveyor.gitMappings.map((mapping) => [mapping.commitLabel, commit]));
+export function gitCommitLabels(conveyor: ImageConveyor, request: { stage: StagePlan; commit: string }): Record<string, string> {
+  if (!request.stage.gitRelated) return {};
+  return Object.fromEntries(conveyor.gitMappings.map((mapping) => [mapping.commitLabel, request.commit]));
 }
 
 /**

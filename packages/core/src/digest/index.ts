@@ -51,4 +51,11 @@ export {
   type MappingPatch,
   type MappingStageDependencies,
 } from './stages.js';
+export {
+  IMPORT_CHECKSUM_LABEL_PREFIX,
+  importChecksumLabel,
+  importId,
+  importSourceChecksumCommand,
+  importSourceId,
+} from './imports.js';
 export { DigestError, type DigestErrorCode, type DigestErrorData } from './errors.js';

@@ -31,9 +31,9 @@ export function digestInput(label: string, value: HashArg): DigestInput {
 export function nestedInput(
   label: string,
   parts: readonly DigestInput[],
-  combine: (parts: readonly DigestInput[]) => string = hashInputs,
+  options: { combine?: ((parts: readonly DigestInput[]) => string) | undefined } = {},
 ): DigestInput {
-  return { label, value: combine(parts), parts };
+  return { label, value: (options.combine ?? hashInputs)(parts), parts };
 }
 
 /** werf's `H(v₁, …, vₙ)` over the inputs' values, in order. */

@@ -120,16 +120,20 @@ export interface MappingStageDependencies {
  */
 export function userStageInputs(
   shell: ShellInstructions,
-  stage: Exclude<ShellStageName, 'beforeInstall'>,
-  mappings: readonly MappingStageDependencies[],
+  request: {
+    stage: Exclude<ShellStageName, 'beforeInstall'>;
+    /** One per git mapping of the image, in mapping order; `[]` without mappings. */
+    mappings: readonly MappingStageDependencies[];
+  },
 ): DigestInput[] {
+  const { stage, mappings } = request;
   const perMapping = mappings.map((mapping, index) => ({
     label: `stageDependencies ${stage} (mapping[${index}] ${mapping.to})`,
     value: mapping.checksum,
     parts: mapping.globs.map((entry) => digestInput(`glob ${entry.glob}`, entry.checksum)),
   }));
   return [
-    nestedInput('shell checksum', shellChecksumInputs(shell, stage), shellChecksumOf),
+    nestedInput('shell checksum', shellChecksumInputs(shell, stage), { combine: shellChecksumOf }),
     nestedInput('stageDependencies', perMapping),
   ];
 }

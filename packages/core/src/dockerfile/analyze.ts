@@ -132,7 +132,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOption
     const parts = partsOf(instruction);
     if (parts.keyword === 'FROM') {
       const image = parts.args[0] ?? '';
-      const base = expandVariables(image, metaLookup, escape);
+      const base = expandVariables(image, metaLookup, { escape });
       if (base === '') {
         throw new DigestError('DOCKERFILE_INVALID', `${options.path}: FROM ${image} names no base image`, {
           hint: 'Give the ARG used in FROM a default or a build arg.',
@@ -156,7 +156,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOption
         if (property) {
           const key = property.getName();
           const written = property.getValue();
-          metaArgs.set(key, buildArgs[key] ?? (written === null ? '' : expandVariables(written, metaLookup, escape)));
+          metaArgs.set(key, buildArgs[key] ?? (written === null ? '' : expandVariables(written, metaLookup, { escape })));
         }
       }
       continue;
@@ -164,7 +164,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOption
 
     const scope = current;
     const lookup = (name: string): string | undefined => scope.env.get(name) ?? scope.args.get(name);
-    const expand = (value: string): string => expandVariables(value, lookup, escape);
+    const expand = (value: string): string => expandVariables(value, lookup, { escape });
 
     if (instruction instanceof Arg) {
       const property = instruction.getProperty();

@@ -31,6 +31,7 @@ function closingBrace(text: string, start: number): number {
 }
 
 function expandBraced(body: string, lookup: VariableLookup, escape: string): string {
+  const options = { escape };
   let nameEnd = 0;
   while (nameEnd < body.length && NAME_CHAR.test(body[nameEnd] ?? '')) nameEnd += 1;
   const name = body.slice(0, nameEnd);
@@ -43,16 +44,22 @@ function expandBraced(body: string, lookup: VariableLookup, escape: string): str
   const isSet = colon ? value !== undefined && value !== '' : value !== undefined;
   switch (operator.slice(-1)) {
     case '-':
-      return isSet ? (value ?? '') : expandVariables(word, lookup, escape);
+      return isSet ? (value ?? '') : expandVariables(word, lookup, options);
     case '+':
-      return isSet ? expandVariables(word, lookup, escape) : '';
+      return isSet ? expandVariables(word, lookup, options) : '';
     default:
       return value ?? '';
   }
 }
 
+export interface ExpandOptions {
+  /** The Dockerfile's escape character (`# escape=` directive). @default "\\" */
+  escape?: string | undefined;
+}
+
 /** Expands variables in `text` with `lookup`; unknown variables expand to `""`. */
-export function expandVariables(text: string, lookup: VariableLookup, escape = '\\'): string {
+export function expandVariables(text: string, lookup: VariableLookup, options: ExpandOptions = {}): string {
+  const escape = options.escape ?? '\\';
   let out = '';
   let inSingle = false;
   for (let index = 0; index < text.length; index += 1) {

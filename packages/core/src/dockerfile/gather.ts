@@ -154,3 +154,42 @@ export async function gatherDockerfileFacts(image: DockerfileImage, options: Gat
   });
   return { dockerfile, sourceChecksums, inputs };
 }
+
+/** How a dependency image is referred to, resolved by the engine once the image is built. */
+export interface DependencyImageRefs {
+  /** `repo:tag` of its last stage. */
+  name: string;
+  repo: string;
+  tag: string;
+  /** Image id (`sha256:…`). */
+  id: string;
+  /** Registry digest (`sha256:…`), empty for local storage. */
+  digest: string;
+}
+
+/**
+ * Build args a Dockerfile image gets from its `dependencies` (werf `ResolveDependenciesArgs`): each
+ * import's `targetBuildArg` set to the dependency's name, tag, repo, id or digest. Pass the result as
+ * `dependencyArgs`; it wins over the image's own `args`.
+ */
+export function dependencyBuildArgs(
+  image: Pick<DockerfileImage, 'dependencies'>,
+  resolve: (imageName: string) => DependencyImageRefs,
+): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const dependency of image.dependencies) {
+    const refs = resolve(dependency.image);
+    for (const entry of dependency.imports) {
+      if (entry.targetBuildArg === undefined) continue;
+      const values: Record<typeof entry.type, string> = {
+        ImageName: refs.name,
+        ImageTag: refs.tag,
+        ImageRepo: refs.repo,
+        ImageID: refs.id,
+        ImageDigest: refs.digest,
+      };
+      args[entry.targetBuildArg] = values[entry.type];
+    }
+  }
+  return args;
+}

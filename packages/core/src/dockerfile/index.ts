@@ -1,5 +1,5 @@
 /** The `dockerfile` stage: parsed, expanded Dockerfile instructions and context checksums. */
-export { expandVariables, type VariableLookup } from './expand.js';
+export { expandVariables, type ExpandOptions, type VariableLookup } from './expand.js';
 export {
   analyzeDockerfile,
   contextSources,
@@ -11,9 +11,11 @@ export {
 } from './analyze.js';
 export { dockerfileStageInputs, sourceKey, type DockerfileInputsOptions } from './inputs.js';
 export {
+  dependencyBuildArgs,
   gatherDockerfileFacts,
   normalizeCopySource,
   parseDockerignore,
+  type DependencyImageRefs,
   type DockerfileFacts,
   type GatherDockerfileOptions,
 } from './gather.js';
