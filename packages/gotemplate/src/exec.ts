@@ -7,6 +7,8 @@
 import { abortReason } from '@strata/errors';
 import { TemplateError } from './errors.js';
 import { sprintf, sprintValue } from './format.js';
+import type {
+  CommandNode} from './parse.js';
 import {
   ActionNode,
   type ArgNode,
@@ -14,7 +16,6 @@ import {
   BranchNode,
   BreakNode,
   ChainNode,
-  CommandNode,
   ContinueNode,
   DotNode,
   FieldNode,
@@ -39,7 +40,6 @@ import {
   GoList,
   GoMap,
   GoStruct,
-  type GoType,
   type GoValue,
   type ParamType,
   assignable,
@@ -73,8 +73,9 @@ const concrete = (v: GoValue): Val => ({ v, iface: false });
 const MISSING = Symbol('missing');
 type Final = GoValue | typeof MISSING;
 
-class BreakSignal {}
-class ContinueSignal {}
+/** Control flow of `{{break}}`/`{{continue}}` (never escapes a range). */
+class BreakSignal extends Error {}
+class ContinueSignal extends Error {}
 const BREAK = new BreakSignal();
 const CONTINUE = new ContinueSignal();
 
@@ -529,7 +530,7 @@ function canBeNil(t: ParamType): boolean {
 }
 
 function paramTypeString(t: ParamType): string {
-  return t === 'value' ? 'reflect.Value' : typeString(t as GoType);
+  return t === 'value' ? 'reflect.Value' : typeString(t);
 }
 
 /** Go's `truth` for `and`/`or`/`not`: like `if`, ignoring values without a truth value. */

@@ -400,7 +400,8 @@ export function parse(name: string, text: string, options: ParseOptions): Map<st
     try {
       const pipe = pipeline(kind, 'rightDelim');
       if (kind === 'range') rangeDepth++;
-      let [list, nxt] = itemList();
+      const [list, first] = itemList();
+      let nxt = first;
       if (kind === 'range') rangeDepth--;
       let elseList: ListNode | undefined;
       if (nxt instanceof ElseMarker) {
@@ -414,8 +415,6 @@ export function parse(name: string, text: string, options: ParseOptions): Map<st
           if (!(nxt instanceof EndMarker)) errorf(`expected end; found ${nxt.toString()}`);
         }
       }
-      void list;
-      list = list as ListNode;
       return new BranchNode(pipe.pos, src, kind, pipe, list, elseList);
     } finally {
       vars = vars.slice(0, saved);

@@ -280,8 +280,8 @@ function isSeparator(ch: string): boolean {
 
 function seq(params: number[]): string {
   let start = 1;
-  let end = 0;
-  let step = 1;
+  let end: number;
+  let step: number;
   if (params.length === 0) return '';
   if (params.length === 1) {
     end = params[0] ?? 0;

@@ -45,7 +45,7 @@ export class TemplateSet {
 
   /** Adds or replaces functions (Go's `Funcs`). Must happen before parsing templates that use them. */
   addFuncs(funcs: ReadonlyMap<string, GoFunc> | Record<string, GoFunc>): this {
-    const entries = funcs instanceof Map ? [...funcs.entries()] : Object.entries(funcs);
+    const entries: [string, GoFunc][] = funcs instanceof Map ? [...(funcs as ReadonlyMap<string, GoFunc>).entries()] : Object.entries(funcs as Record<string, GoFunc>);
     for (const [name, f] of entries) this.funcs.set(name, { fn: f, builtin: false });
     return this;
   }

@@ -159,7 +159,7 @@ export function toGoValue(value: unknown): GoValue {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) entries.set(k, toGoValue(v));
     return new GoMap(entries);
   }
-  return String(value as symbol);
+  return typeof value === 'symbol' ? value.toString() : '';
 }
 
 /** Converts a Go value back to plain JS (ints and floats become numbers, maps plain objects). */

@@ -114,7 +114,7 @@ function yamlToGo(node: unknown): GoValue {
     }
     if (typeof v === 'string' || typeof v === 'boolean') return v;
     if (v === null) return null;
-    return String(v as string);
+    return v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : null;
   }
   return null;
 }
