@@ -25,7 +25,6 @@ export {
 } from './ids.js';
 export { systemClock, type CallOptions, type Clock } from './clock.js';
 export {
-  BUILD_CACHE_VERSION,
   STAGE_LABELS,
   importChecksumLabel,
   labelsToRecord,
@@ -50,6 +49,7 @@ export type {
   GitPatchStageRequest,
   GitPatchStep,
   ImageSpecStageRequest,
+  ImportChecksumRequest,
   ImportStep,
   OnBaseImage,
   ShellStageRequest,
@@ -94,3 +94,7 @@ export {
   type StageStatus,
 } from './report.js';
 export type { BuildEvent, BuildEventListener } from './events.js';
+export * from './digest/index.js';
+export * from './conveyor/index.js';
+export * from './explain/index.js';
+export { createEngine, type BuildResult, type Engine, type EngineOptions, type EngineStores } from './engine.js';

@@ -2,6 +2,7 @@
  * Stage image labels (SPEC §3.1, Appendix A), shared by every adapter that stores stages as images, so
  * that Docker, registry and in-memory stores agree with each other and with werf.
  */
+import { BUILD_CACHE_VERSION } from './digest/stage-digest.js';
 import { CoreError } from './errors.js';
 import { formatStageId, isStageDigest, tryParseStageId, type StageDigest, type StageId } from './ids.js';
 import type { StageRecord } from './ports/stage-store.js';
@@ -21,8 +22,6 @@ export const STAGE_LABELS = {
   importChecksumPrefix: 'werf-import-checksum-',
 } as const;
 
-/** werf's build cache version, written as `werf-cache-version` (the same "1.2" that enters every digest). */
-export const BUILD_CACHE_VERSION = '1.2';
 
 /** The label-borne part of a {@link StageRecord}. */
 export interface StageLabelData {

@@ -161,6 +161,15 @@ export interface BuiltStage {
   size: number;
 }
 
+/** What {@link Executor.importChecksum} checksums: files of a stage image, as an import selects them. */
+export interface ImportChecksumRequest {
+  sourceImageRef: string;
+  /** Absolute path in the image. */
+  add: string;
+  includePaths: readonly string[];
+  excludePaths: readonly string[];
+}
+
 /**
  * Builds stage images.
  *
@@ -173,4 +182,11 @@ export interface BuiltStage {
  */
 export interface Executor {
   buildStage(request: StageBuildRequest, options?: CallOptions): Promise<BuiltStage>;
+
+  /**
+   * The checksum of the files an import takes from a stage image (werf: `find <add> -type f` filtered,
+   * sorted, each file's md5, then the md5 of that list), so an upstream rebuild with identical output
+   * does not change the importing stage's digest. Deterministic for equal file content; read-only.
+   */
+  importChecksum(request: ImportChecksumRequest, options?: CallOptions): Promise<string>;
 }

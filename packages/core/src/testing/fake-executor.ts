@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { abortReason } from '@strata/errors';
 import type { CallOptions } from '../clock.js';
-import type { BuiltStage, Executor, StageBuildRequest } from '../ports/executor.js';
+import type { BuiltStage, Executor, ImportChecksumRequest, StageBuildRequest } from '../ports/executor.js';
 import { canonicalJson } from './canonical-json.js';
 
 export interface FakeExecutorOptions {
@@ -22,6 +22,8 @@ export class FakeExecutor implements Executor {
   readonly calls: StageBuildRequest[] = [];
   /** Builds that completed. */
   readonly built: { request: StageBuildRequest; result: BuiltStage }[] = [];
+  /** Source image ref → content identity used by {@link importChecksum}; set entries in tests. */
+  readonly fileChecksums = new Map<string, string>();
   readonly #onBuild: FakeExecutorOptions['onBuild'];
 
   constructor(options: FakeExecutorOptions = {}) {
@@ -39,5 +41,16 @@ export class FakeExecutor implements Executor {
     const result: BuiltStage = { imageRef: `fake-executor/${request.stage}:${hash.slice(0, 24)}`, imageId: `sha256:${hash}`, size: text.length };
     this.built.push({ request, result });
     return result;
+  }
+
+  /**
+   * A checksum derived from the source image ref and the selection, unless {@link fileChecksums} maps the
+   * source image ref to a fixed value (to model an upstream rebuild with identical output).
+   */
+  importChecksum(request: ImportChecksumRequest, options: CallOptions = {}): Promise<string> {
+    options.signal?.throwIfAborted();
+    const fixed = this.fileChecksums.get(request.sourceImageRef);
+    const text = fixed ?? canonicalJson(request);
+    return Promise.resolve(createHash('md5').update(text).digest('hex'));
   }
 }

@@ -1,0 +1,536 @@
+/**
+ * The build engine: plans images, then for each stage of each image computes the digest, selects a
+ * stored stage or builds and publishes one (SPEC §4). It knows ports only (STYLE rule 6); the caller
+ * composes the adapters.
+ */
+import type { Dependency, DependencyImportType, ResolvedConfig, ResolvedImage, StapelImage } from '@strata/config';
+import { abortReason, isStrataError } from '@strata/errors';
+import type { GitRepository } from '@strata/git';
+import { systemClock, type CallOptions, type Clock } from './clock.js';
+import {
+  computeContentDigest,
+  computeStageDigest,
+  currentCommits,
+  dependenciesOfStage,
+  gatherStageFacts,
+  importsOfStage,
+  planConveyor,
+  type GatherStageFactsOptions,
+  type ImageConveyor,
+  type StageFacts,
+  type StagePlan,
+} from './conveyor/index.js';
+import { hashArgs } from './digest/hash.js';
+import { CoreError } from './errors.js';
+import type { BuildEventListener } from './events.js';
+import { formatStageId, type StageDigest, type StageName } from './ids.js';
+import { stageLabels } from './labels.js';
+import { formatPlan, imageGraph, planBuild, type BuildPlan, type ImageNode } from './planner.js';
+import type { Executor, GitMappingStep, GitPatchStep, ImportStep, StageBuildRequest } from './ports/executor.js';
+import type { StageLock } from './ports/stage-lock.js';
+import type { StageRecord, StageStore } from './ports/stage-store.js';
+import { publishStage, type StageCandidate } from './publish.js';
+import { buildReport, splitImageRef, type BuildReport, type ImageOutcome, type StageOutcome, type StageStatus } from './report.js';
+import { DEFAULT_PARALLEL_TASKS_LIMIT, runSchedule } from './scheduler.js';
+import { gitAncestryOracle, lookupStage, type AncestryOracle, type StageQuery } from './selection.js';
+import { SingleFlight } from './single-flight.js';
+import { CachedStageStore } from './stores/cached-stage-store.js';
+
+/** The stores of a project installation (SPEC §3.2). */
+export interface EngineStores {
+  /** Where stages are saved and first looked up: the primary repository, or local Docker storage. */
+  primary: StageStore;
+  /** Read-only stores searched after a primary miss; a hit is copied into the primary. @default [] */
+  secondaries?: readonly StageStore[] | undefined;
+  /** Read before the primary, written together with it; wrapped around the primary. @default [] */
+  caches?: readonly StageStore[] | undefined;
+  /** Receives the last stage of each final image after it is done. @default none */
+  final?: StageStore | undefined;
+}
+
+export interface EngineOptions {
+  config: ResolvedConfig;
+  /** The project's repository; files come from its HEAD commit (giterminism). */
+  repository: GitRepository;
+  stores: EngineStores;
+  /** Guards publishing (SPEC §4.2): in-process, file or distributed. */
+  lock: StageLock;
+  executor: Executor;
+  /** Images built at once; ≤ 0 means unlimited. @default 5 */
+  parallelTasksLimit?: number | undefined;
+  /** Source of stage timestamps and durations. @default systemClock */
+  clock?: Clock | undefined;
+  /** Progress events. @default none */
+  events?: BuildEventListener | undefined;
+  /** Lease of the publish lock. @default 30000 */
+  lockTtlMs?: number | undefined;
+  /** Dockerfile images: how to read the Dockerfile and its context (e.g. allowing contextAddFiles). */
+  dockerfile?: GatherStageFactsOptions['dockerfile'];
+}
+
+/** What {@link Engine.build} returns. */
+export interface BuildResult {
+  /** The git commit the build ran at. */
+  commit: string;
+  plan: BuildPlan;
+  /** Per image, in completion order. */
+  images: ImageOutcome[];
+  /** SPEC §4.5. */
+  report: BuildReport;
+}
+
+export interface Engine {
+  /** The plan for `images` (all images by default) and its printed form (SPEC §4.4). No I/O. */
+  plan(images?: readonly string[], options?: CallOptions): Promise<{ plan: BuildPlan; text: string }>;
+  /**
+   * Builds `images` (all by default) and what they depend on.
+   * @throws CoreError `BUILD_FAILED` naming the image and stage, `UNKNOWN_IMAGE`, `DEPENDENCY_CYCLE`;
+   *   the signal's reason when aborted.
+   */
+  build(images?: readonly string[], options?: CallOptions): Promise<BuildResult>;
+}
+
+/** Creates an engine. Does no I/O. */
+export function createEngine(options: EngineOptions): Engine {
+  return new StageEngine(options);
+}
+
+/** The outcome of obtaining one stage. */
+interface Obtained {
+  status: StageStatus;
+  stage: StageRecord;
+}
+
+/** Per-build state shared by every image. */
+interface BuildContext {
+  commit: string;
+  oracle: AncestryOracle;
+  primary: StageStore;
+  /** Finished images by key: what dependents need. */
+  done: Map<string, ImageOutcome>;
+  flights: SingleFlight<StageDigest, Obtained>;
+}
+
+/** Where one stage is built: the image, its conveyor, and the selected stages below it. */
+interface StageContext {
+  build: BuildContext;
+  image: ResolvedImage;
+  conveyor: ImageConveyor;
+  stage: StagePlan;
+  digest: StageDigest;
+  /** The previous non-empty stage, as selected or built. */
+  prev: StageRecord | undefined;
+  /** Commits per mapping recorded on the nearest git-related stage so far (the patch base). */
+  gitBase: readonly (string | undefined)[] | undefined;
+  importChecksums: Readonly<Record<string, string>>;
+}
+
+class StageEngine implements Engine {
+  readonly #options: EngineOptions;
+  readonly #clock: Clock;
+  readonly #emit: BuildEventListener;
+  readonly #limit: number;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#emit = options.events ?? (() => undefined);
+    this.#limit = options.parallelTasksLimit ?? DEFAULT_PARALLEL_TASKS_LIMIT;
+  }
+
+  plan(images?: readonly string[], options: CallOptions = {}): Promise<{ plan: BuildPlan; text: string }> {
+    options.signal?.throwIfAborted();
+    const plan = planBuild(imageGraph(this.#options.config), { only: images });
+    return Promise.resolve({ plan, text: formatPlan(plan, { parallelTasksLimit: this.#limit }) });
+  }
+
+  async build(images?: readonly string[], options: CallOptions = {}): Promise<BuildResult> {
+    const { signal } = options;
+    const { plan, text } = await this.plan(images, options);
+    this.#emit({ type: 'plan', plan, text });
+    const { repository, stores } = this.#options;
+    const commit = await repository.headCommit({ signal });
+    const caches = stores.caches ?? [];
+    const context: BuildContext = {
+      commit,
+      oracle: gitAncestryOracle(repository, commit),
+      primary: caches.length > 0 ? new CachedStageStore(stores.primary, caches) : stores.primary,
+      done: new Map(),
+      flights: new SingleFlight(),
+    };
+    const outcomes: ImageOutcome[] = [];
+    await runSchedule(plan, {
+      signal,
+      parallelTasksLimit: this.#limit,
+      run: async (node, runSignal) => {
+        const outcome = await this.#buildImage(node, context, runSignal);
+        context.done.set(node.name, outcome);
+        outcomes.push(outcome);
+        return outcome;
+      },
+    });
+    return { commit, plan, images: outcomes, report: buildReport(outcomes) };
+  }
+
+  async #buildImage(node: ImageNode, build: BuildContext, signal: AbortSignal): Promise<ImageOutcome> {
+    const image = this.#options.config.images.find((candidate) => candidate.key === node.name);
+    if (!image) throw new CoreError('UNKNOWN_IMAGE', `unknown image ${node.name}`, { data: { image: node.name } });
+    const startedAt = this.#clock.now();
+    this.#emit({ type: 'imageStarted', image: image.key });
+    const conveyor = planConveyor(image, { build: this.#options.config.build });
+    const stages: StageOutcome[] = [];
+    let prev: { plan: StagePlan; record: StageRecord } | undefined;
+    let gitBase: (string | undefined)[] | undefined;
+
+    for (const stage of conveyor.stages) {
+      const stageStart = this.#clock.now();
+      try {
+        signal.throwIfAborted();
+        const { facts, importChecksums } = await this.#facts(build, image, conveyor, stage, gitBase, signal);
+        const result = computeStageDigest(conveyor, stage, {
+          prev: prev && {
+            digest: prev.record.id.digest,
+            gitRelated: prev.plan.gitRelated,
+            commits: commitsOf(conveyor, prev.record).filter((c): c is string => c !== undefined),
+          },
+          facts,
+        });
+        if (result.kind === 'empty') continue;
+        const digest = result.digest;
+        this.#emit({ type: 'stageStarted', image: image.key, stage: stage.name, digest });
+        const stageContext: StageContext = {
+          build, image, conveyor, stage, digest, prev: prev?.record, gitBase, importChecksums,
+        };
+        const obtained = await build.flights.run(digest, (flightSignal) => this.#obtain(stageContext, flightSignal), { signal });
+        const durationMs = this.#clock.now() - stageStart;
+        stages.push({ name: stage.name, stage: obtained.stage, status: obtained.status, durationMs });
+        this.#emit({
+          type: 'stageFinished', image: image.key, stage: stage.name, digest,
+          stageId: formatStageId(obtained.stage.id), status: obtained.status, durationMs,
+        });
+        prev = { plan: stage, record: obtained.stage };
+        if (stage.gitRelated) gitBase = commitsOf(conveyor, obtained.stage);
+      } catch (error) {
+        throw stageFailure(error, image.key, stage.name, signal);
+      }
+    }
+
+    const outcome: ImageOutcome = {
+      image: image.key,
+      final: image.final,
+      commit: build.commit,
+      stages,
+      durationMs: this.#clock.now() - startedAt,
+    };
+    const last = stages.at(-1);
+    if (last && image.final && this.#options.stores.final) await this.#options.stores.final.publish(last.stage, { signal });
+    this.#emit({
+      type: 'imageDone', image: image.key, rebuilt: stages.some((s) => s.status === 'built'), durationMs: outcome.durationMs,
+    });
+    return outcome;
+  }
+
+  /** Git facts from the repository plus what only the engine knows (other images' results, import checksums). */
+  async #facts(
+    build: BuildContext,
+    image: ResolvedImage,
+    conveyor: ImageConveyor,
+    stage: StagePlan,
+    gitBase: readonly (string | undefined)[] | undefined,
+    signal: AbortSignal,
+  ): Promise<{ facts: StageFacts; importChecksums: Record<string, string> }> {
+    const gathered = await gatherStageFacts(conveyor, stage.name, {
+      repository: this.#options.repository,
+      commit: build.commit,
+      prevBuiltStageCommits: gitBase,
+      dockerfile: this.#options.dockerfile,
+      signal,
+    });
+    const facts: StageFacts = { ...gathered };
+    const importChecksums: Record<string, string> = {};
+    if (image.kind !== 'stapel') return { facts, importChecksums };
+    if (stage.name === 'from' && image.from.kind === 'image') {
+      facts.baseImageContentDigest = lastStage(build, image.from.name).contentDigest;
+    }
+    const imports = importsOfStage(image, stage.name);
+    if (imports.length > 0) {
+      facts.imports = await Promise.all(
+        imports.map(async (entry) => {
+          const sourceChecksum = await this.#options.executor.importChecksum(
+            {
+              sourceImageRef: lastStage(build, entry.image).imageRef,
+              add: entry.add,
+              includePaths: entry.includePaths,
+              excludePaths: entry.excludePaths,
+            },
+            { signal },
+          );
+          importChecksums[importId(entry.image, entry.add, entry.to)] = sourceChecksum;
+          return { sourceChecksum };
+        }),
+      );
+    }
+    const dependencies = dependenciesOfStage(image, stage.name);
+    if (dependencies.length > 0) {
+      facts.dependencies = dependencies.map((dependency) => ({ imageName: lastStage(build, dependency.image).imageRef }));
+    }
+    return { facts, importChecksums };
+  }
+
+  /** SPEC §4.1 then §4.2: select a stored stage, else build and publish one. */
+  async #obtain(context: StageContext, signal: AbortSignal): Promise<Obtained> {
+    const { build, digest, stage } = context;
+    const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: context.prev?.id };
+    const found = await lookupStage(
+      { primary: build.primary, secondaries: this.#options.stores.secondaries },
+      query,
+      build.oracle,
+      { signal },
+    );
+    if (found) return { status: found.status, stage: found.stage };
+
+    const commits: Record<string, string> = stage.gitRelated
+      ? Object.fromEntries(context.conveyor.gitMappings.map((mapping) => [mapping.paramsHash, build.commit]))
+      : {};
+    const contentDigest = computeContentDigest(context.conveyor, {
+      stage,
+      digest,
+      commits: stage.gitRelated ? currentCommits(context.conveyor, build.commit) : [],
+    });
+    const labels = stageLabels({
+      project: this.#options.config.project,
+      digest,
+      contentDigest,
+      parentStageId: context.prev?.id,
+      commits,
+      headCommit: build.commit,
+      importChecksums: context.importChecksums,
+    });
+    const request = buildRequest(context, labels);
+    let built;
+    try {
+      built = await this.#options.executor.buildStage(request, { signal });
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      throw new CoreError('STAGE_BUILD_FAILED', `building stage ${stage.name} of image ${context.image.key} failed: ${messageOf(error)}`, {
+        hint: isStrataError(error) ? error.hint : 'See the cause for the executor\'s output.',
+        data: { image: context.image.key, stage: stage.name, digest },
+        cause: error,
+      });
+    }
+    const candidate: StageCandidate = {
+      digest,
+      project: this.#options.config.project,
+      contentDigest,
+      imageRef: built.imageRef,
+      imageId: built.imageId,
+      size: built.size,
+      parentStageId: context.prev?.id,
+      commits,
+      headCommit: build.commit,
+      importChecksums: context.importChecksums,
+      labels,
+    };
+    const saved = await publishStage(candidate, {
+      store: build.primary,
+      lock: this.#options.lock,
+      project: this.#options.config.project,
+      clock: this.#clock,
+      query,
+      ancestry: build.oracle,
+      lockTtlMs: this.#options.lockTtlMs,
+      signal,
+    });
+    return { status: saved.status, stage: saved.stage };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Wraps a stage failure with the image and stage, unless it already says which (or is an abort). */
+function stageFailure(error: unknown, image: string, stage: StageName, signal: AbortSignal): Error {
+  if (signal.aborted) return abortReason(signal);
+  if (isStrataError(error)) {
+    const data = error.data as { stage?: unknown; image?: unknown } | undefined;
+    if (data?.stage !== undefined && data.image !== undefined) return error;
+  }
+  return new CoreError('BUILD_FAILED', `image ${image} failed at stage ${stage}: ${messageOf(error)}`, {
+    hint: isStrataError(error) ? error.hint : undefined,
+    data: { image, stage },
+    cause: error,
+  });
+}
+
+/** A stage's commits in mapping order (`undefined` where a mapping has none recorded). */
+function commitsOf(conveyor: ImageConveyor, record: StageRecord): (string | undefined)[] {
+  return conveyor.gitMappings.map((mapping) => record.commits[mapping.paramsHash]);
+}
+
+function lastStage(build: BuildContext, imageKey: string): StageRecord {
+  const stage = build.done.get(imageKey)?.stages.at(-1)?.stage;
+  if (stage) return stage;
+  // The scheduler starts an image only after its dependencies, so this is a broken invariant.
+  throw new CoreError('UNKNOWN_IMAGE', `image ${imageKey} is needed but has not been built`, { data: { image: imageKey } });
+}
+
+/** The key of an import's checksum label (`werf-import-checksum-<id>`). */
+function importId(image: string, add: string, to: string): string {
+  return hashArgs(image, add, to);
+}
+
+function mappingStep(context: StageContext, index: number): GitMappingStep {
+  const mapping = context.conveyor.gitMappings[index];
+  if (!mapping) throw new CoreError('BUILD_FAILED', `no git mapping #${index}`, { data: { image: context.image.key } });
+  const { config } = mapping;
+  return {
+    paramsHash: mapping.paramsHash,
+    add: config.add,
+    to: config.to,
+    includePaths: config.includePaths,
+    excludePaths: config.excludePaths,
+    owner: config.owner,
+    group: config.group,
+  };
+}
+
+/** Patches from the nearest git-related stage's commits to the current commit, for mappings that moved. */
+function gitPatches(context: StageContext): GitPatchStep[] {
+  const base = context.gitBase;
+  if (!base) return [];
+  const steps: GitPatchStep[] = [];
+  context.conveyor.gitMappings.forEach((_mapping, index) => {
+    const fromCommit = base[index];
+    if (fromCommit === undefined || fromCommit === context.build.commit) return;
+    steps.push({ ...mappingStep(context, index), fromCommit, toCommit: context.build.commit });
+  });
+  return steps;
+}
+
+function dependencyValue(type: DependencyImportType, stage: StageRecord): string {
+  const { repo, tag } = splitImageRef(stage.imageRef);
+  switch (type) {
+    case 'ImageName':
+      return stage.imageRef;
+    case 'ImageTag':
+      return tag;
+    case 'ImageRepo':
+      return repo;
+    case 'ImageID':
+      return stage.imageId ?? '';
+    case 'ImageDigest':
+      return stage.repoDigest ?? '';
+  }
+}
+
+function dependencyTargets(build: BuildContext, dependencies: readonly Dependency[], target: 'targetEnv' | 'targetBuildArg'): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const dependency of dependencies) {
+    const stage = lastStage(build, dependency.image);
+    for (const entry of dependency.imports) {
+      const name = entry[target];
+      if (name !== undefined) values[name] = dependencyValue(entry.type, stage);
+    }
+  }
+  return values;
+}
+
+function baseImageRef(context: StageContext): string {
+  if (context.prev) return context.prev.imageRef;
+  throw new CoreError('BUILD_FAILED', `stage ${context.stage.name} of image ${context.image.key} has no base stage`, {
+    data: { image: context.image.key, stage: context.stage.name },
+  });
+}
+
+/** The executor request for one stage (SPEC §4.3). */
+function buildRequest(context: StageContext, labels: Readonly<Record<string, string>>): StageBuildRequest {
+  const { image, stage, digest, build } = context;
+  const common = { image: image.key, stage: stage.name, digest, labels };
+  if (image.kind === 'dockerfile') {
+    if (stage.name === 'imageSpec' && context.conveyor.imageSpec) {
+      return { ...common, kind: 'imageSpec', baseImageRef: baseImageRef(context), spec: context.conveyor.imageSpec };
+    }
+    return {
+      ...common,
+      kind: 'dockerfile',
+      commit: build.commit,
+      dockerfile: image.dockerfile,
+      context: image.context,
+      contextAddFiles: image.contextAddFiles,
+      target: image.target,
+      buildArgs: { ...image.args, ...dependencyTargets(build, image.dependencies, 'targetBuildArg') },
+      addHost: image.addHost,
+      network: image.network,
+    };
+  }
+  const stapel: StapelImage = image;
+  switch (stage.name) {
+    case 'from': {
+      const from = stapel.from;
+      const base =
+        from.kind === 'external'
+          ? { kind: 'external' as const, ref: from.ref }
+          : from.kind === 'scratch'
+            ? { kind: 'scratch' as const }
+            : { kind: 'stage' as const, imageRef: lastStage(build, from.name).imageRef, image: from.name };
+      return { ...common, kind: 'from', base, mounts: stapel.mounts };
+    }
+    case 'beforeInstall':
+    case 'install':
+    case 'beforeSetup':
+    case 'setup':
+      return {
+        ...common,
+        kind: 'shell',
+        baseImageRef: baseImageRef(context),
+        commands: stapel.shell[stage.name],
+        gitPatches: stage.gitRelated ? gitPatches(context) : [],
+        mounts: stapel.mounts,
+      };
+    case 'gitArchive':
+      return {
+        ...common,
+        kind: 'gitArchive',
+        baseImageRef: baseImageRef(context),
+        mappings: context.conveyor.gitMappings.map((_m, index) => ({ ...mappingStep(context, index), commit: build.commit })),
+      };
+    case 'gitCache':
+    case 'gitLatestPatch':
+      return { ...common, kind: 'gitPatch', baseImageRef: baseImageRef(context), patches: gitPatches(context) };
+    case 'dependenciesBeforeInstall':
+    case 'dependenciesAfterInstall':
+    case 'dependenciesBeforeSetup':
+    case 'dependenciesAfterSetup': {
+      const imports: ImportStep[] = importsOfStage(stapel, stage.name).map((entry) => ({
+        sourceImageRef: lastStage(build, entry.image).imageRef,
+        sourceImage: entry.image,
+        add: entry.add,
+        to: entry.to,
+        includePaths: entry.includePaths,
+        excludePaths: entry.excludePaths,
+        owner: entry.owner,
+        group: entry.group,
+      }));
+      return {
+        ...common,
+        kind: 'dependencies',
+        baseImageRef: baseImageRef(context),
+        imports,
+        env: dependencyTargets(build, dependenciesOfStage(stapel, stage.name), 'targetEnv'),
+      };
+    }
+    case 'dockerInstructions':
+      return { ...common, kind: 'dockerInstructions', baseImageRef: baseImageRef(context), instructions: stapel.docker };
+    case 'imageSpec':
+      if (context.conveyor.imageSpec) {
+        return { ...common, kind: 'imageSpec', baseImageRef: baseImageRef(context), spec: context.conveyor.imageSpec };
+      }
+      break;
+    case 'dockerfile':
+      break;
+  }
+  throw new CoreError('BUILD_FAILED', `stage ${stage.name} does not belong to image ${image.key}`, {
+    data: { image: image.key, stage: stage.name },
+  });
+}
