@@ -464,7 +464,42 @@ export class RegistryClient {
 
     const existing = await this.headBlob(repository, digest, { signal });
     if (existing !== undefined) return { status: 'exists', digest, size: existing.size };
+    return this.#uploadWithRestarts(repository, source, digest, options);
+  }
 
+  /**
+   * Makes `digest` present in `repository`, copying it from `options.from`: nothing when it is
+   * already there, a cross-repository mount within one registry, else a streamed download and
+   * chunked upload (the download is re-opened if the upload session has to restart). Throws
+   * `REGISTRY_BLOB_UNKNOWN` when the source does not have the blob either.
+   */
+  async copyBlob(repository: Repository, digest: Digest, options: MountBlobOptions & { chunkSize?: number }): Promise<{ status: 'exists' | 'mounted' | 'uploaded' }> {
+    const { signal, from } = options;
+    if ((await this.headBlob(repository, digest, { signal })) !== undefined) return { status: 'exists' };
+    if (from.registry === repository.registry && (await this.mountBlob(repository, digest, { from, signal })).status === 'mounted') return { status: 'mounted' };
+    const open = async function* (this: RegistryClient): AsyncGenerator<Uint8Array> {
+      const blob = await this.openBlob(from, digest, { signal });
+      if (blob === undefined) throw blobUnknown(from, digest);
+      try {
+        yield* blob.stream;
+      } catch (error) {
+        if (signal?.aborted === true || error instanceof RegistryError) throw error;
+        // A broken download restarts the copy like a broken upload does.
+        throw new RegistryError('REGISTRY_UNREACHABLE', `download of blob ${digest} from ${from.toString()} was interrupted: ${describeNetworkError(error)}`, {
+          data: { repository: from.toString(), digest },
+          cause: sanitizeCause(error),
+        });
+      }
+    }.bind(this);
+    const uploadOptions: UploadBlobOptions = { digest };
+    if (signal !== undefined) uploadOptions.signal = signal;
+    if (options.chunkSize !== undefined) uploadOptions.chunkSize = options.chunkSize;
+    await this.#uploadWithRestarts(repository, { open }, digest, uploadOptions);
+    return { status: 'uploaded' };
+  }
+
+  async #uploadWithRestarts(repository: Repository, source: BlobSource, digest: Digest, options: UploadBlobOptions): Promise<UploadBlobResult> {
+    const { signal } = options;
     for (let attempt = 1; ; attempt++) {
       try {
         const size = await this.#uploadSession(repository, source, digest, options);
@@ -551,7 +586,9 @@ export class RegistryClient {
       }
       assertDigest(digest, hasher.digest(), `blob streamed to ${repository.toString()}`, data);
     } catch (error) {
-      if (error instanceof RegistryError && error.code === 'REGISTRY_DIGEST_MISMATCH') await this.#cancelUploadAt(repository, location, signal);
+      // A restartable failure gets a new session; anything else (wrong content, a broken source)
+      // ends here, so release the session now rather than leave it to the registry's purge.
+      if (!isRestartable(error) && signal?.aborted !== true) await this.#cancelUploadAt(repository, location, signal);
       throw error;
     }
     location.searchParams.set('digest', digest);

@@ -165,6 +165,28 @@ describe('RegistryClient against a real registry', () => {
     expect(await client.mountBlob(target, digestOf(bytes), { from: elsewhere })).toEqual({ status: 'upload-required' });
   });
 
+  it('copies blobs by mount within a registry and by streaming across registries', async (ctx) => {
+    const source = parseRepository(`${host(ctx)}/strata/copy-source`);
+    const sameRegistry = parseRepository(`${host(ctx)}/strata/copy-target`);
+    const client = new RegistryClient();
+    const bytes = randomBytes(120_000);
+    const digest = digestOf(bytes);
+    await client.uploadBlob(source, bytes);
+    expect(await client.copyBlob(sameRegistry, digest, { from: source })).toEqual({ status: 'mounted' });
+    expect(await client.copyBlob(sameRegistry, digest, { from: source })).toEqual({ status: 'exists' });
+
+    const binary = requireRegistryBinary(ctx);
+    const other = await startRegistry(binary);
+    try {
+      const target = parseRepository(`${other.host}/strata/copied`);
+      expect(await client.copyBlob(target, digest, { from: source, chunkSize: 50_000 })).toEqual({ status: 'uploaded' });
+      expect(Buffer.from(await client.getBlob(target, digest)).equals(bytes)).toBe(true);
+      await expect(client.copyBlob(target, digestOf(randomBytes(4)), { from: source })).rejects.toMatchObject({ code: 'REGISTRY_BLOB_UNKNOWN' });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('lists tags sorted, and deletes manifests', async (ctx) => {
     const repository = parseRepository(`${host(ctx)}/strata/tags`);
     const client = new RegistryClient();
