@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { abortReason } from '@strata/errors';
 import { allOf, createPathMatcher, DockerignoreMatcher, normalizeRepoPath, relativeTo, type PathMatcher } from './paths.js';
 import type {
@@ -27,6 +26,7 @@ import type {
   TreeEntry,
 } from './repository.js';
 import { GitError } from './repository.js';
+import { contentPadding, encodeHeader, TAR_END } from './tar.js';
 import { lazyWalk, lsTreeChecksumOf, sortByPath, typeOfMode, normalizeMode, type TreeSource } from './walk.js';
 
 /** Parses a raw git tree object (`<mode> <name>\0<20-byte id>`…) into entries under `dir`. */
@@ -158,75 +158,85 @@ export abstract class BaseGitRepository implements GitRepository {
   }
 
   archive(request: ArchiveRequest, options: GitCallOptions = {}): Readable {
-    const pack = tar.pack();
-    this.fillArchive(pack, request, options.signal).then(
-      () => pack.finalize(),
-      (e: unknown) => pack.destroy(e as Error),
-    );
-    // streamx's async iterator pulls on demand, so a slow consumer holds back blob reads.
-    return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+    // A pull-based generator: blobs are read only as fast as the consumer takes chunks.
+    return Readable.from(this.archiveChunks(request, options.signal), { objectMode: false });
   }
 
-  private async fillArchive(pack: tar.Pack, request: ArchiveRequest, signal?: AbortSignal): Promise<void> {
+  private async *archiveChunks(request: ArchiveRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
     assertCommitId(request.commit);
     const info = await this.commitInfo(request.commit, { signal });
     const { basePath, matcher } = resolveFilter(request);
     const source = await this.treeSource(request.commit, signal);
     const baseEntry = await source.entryAt(basePath);
-    if (baseEntry === undefined) return;
+    if (baseEntry === undefined) {
+      yield TAR_END;
+      return;
+    }
     const files = await lazyWalk(source, basePath, matcher, true, signal);
-    const mtime = new Date(info.timeMs);
-    const owner = ownerFields(request.owner, 'u');
-    const group = ownerFields(request.group, 'g');
-    let prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
+    const owner = ownerFields(request.owner);
+    const group = ownerFields(request.group);
+    const common = { mtimeMs: info.timeMs, uid: owner.id, uname: owner.name, gid: group.id, gname: group.name };
+    const prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
     const baseIsFile = baseEntry.type !== 'tree';
-    const nameOf = (path: string): string => {
-      if (baseIsFile) return prefix !== '' ? prefix : path.slice(path.lastIndexOf('/') + 1);
-      const rel = relativeTo(path, basePath);
-      return prefix === '' ? rel : `${prefix}/${rel}`;
-    };
-    if (!baseIsFile && prefix !== '') prefix = `${prefix}`;
+    const nameOf = (rel: string): string => (prefix === '' ? rel : `${prefix}/${rel}`);
 
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const push = (b: Buffer): void => {
+      if (b.length === 0) return;
+      pending.push(b);
+      pendingBytes += b.length;
+    };
+    const flush = (): Buffer => {
+      const out = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return out;
+    };
     const emitted = new Set<string>();
-    const write = (header: Partial<tar.Header> & { name: string }, content?: Buffer): Promise<void> =>
-      new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(abortReason(signal));
-          return;
+    const ensureDirs = (rel: string): void => {
+      let i = rel.indexOf('/');
+      while (i >= 0) {
+        const dir = rel.slice(0, i);
+        if (!emitted.has(dir)) {
+          emitted.add(dir);
+          for (const b of encodeHeader({ ...common, name: `${nameOf(dir)}/`, type: 'directory', mode: 0o755 })) push(b);
         }
-        pack.entry({ ...header, mtime, ...owner, ...group }, content ?? Buffer.alloc(0), (e) => (e ? reject(e) : resolve()));
-      });
-    const ensureDirs = async (path: string): Promise<void> => {
-      if (baseIsFile) return;
-      const rel = relativeTo(path, basePath);
-      const parts = rel.split('/');
-      for (let k = 1; k < parts.length; k++) {
-        const dir = parts.slice(0, k).join('/');
-        if (emitted.has(dir)) continue;
-        emitted.add(dir);
-        await write({ name: `${prefix === '' ? dir : `${prefix}/${dir}`}/`, type: 'directory', mode: 0o755 });
+        i = rel.indexOf('/', i + 1);
       }
     };
 
     const blobs = files.filter((e) => e.type === 'blob').map((e) => e.objectId);
     const iterator = this.readBlobs(blobs, signal)[Symbol.asyncIterator]();
     for (const entry of files) {
-      await ensureDirs(entry.path);
-      const name = nameOf(entry.path);
+      if (signal?.aborted) throw abortReason(signal);
+      let name: string;
+      if (baseIsFile) {
+        name = prefix !== '' ? prefix : entry.path.slice(entry.path.lastIndexOf('/') + 1);
+      } else {
+        const rel = relativeTo(entry.path, basePath);
+        ensureDirs(rel);
+        name = nameOf(rel);
+      }
       if (entry.type === 'commit') {
-        emitted.add(relativeTo(entry.path, basePath));
-        await write({ name: `${name}/`, type: 'directory', mode: 0o755 });
+        for (const b of encodeHeader({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 })) push(b);
         continue;
       }
       const next = await iterator.next();
       if (next.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
       const content = next.value;
       if (entry.mode === '120000') {
-        await write({ name, type: 'symlink', linkname: content.toString('utf8'), mode: 0o777 });
+        for (const b of encodeHeader({ ...common, name, type: 'symlink', linkname: content.toString('utf8'), mode: 0o777 })) push(b);
       } else {
-        await write({ name, type: 'file', mode: entry.mode === '100755' ? 0o755 : 0o644, size: content.length }, content);
+        const mode = entry.mode === '100755' ? 0o755 : 0o644;
+        for (const b of encodeHeader({ ...common, name, type: 'file', mode, size: content.length })) push(b);
+        push(content);
+        push(contentPadding(content.length));
       }
+      if (pendingBytes >= 1 << 20) yield flush();
     }
+    push(TAR_END);
+    yield flush();
   }
 
   /** Shared filtering for diff results: werf's mapping matcher on each changed path. */
@@ -236,10 +246,8 @@ export abstract class BaseGitRepository implements GitRepository {
   }
 }
 
-function ownerFields(value: string | number | undefined, kind: 'u' | 'g'): Record<string, string | number> {
-  const idKey = kind === 'u' ? 'uid' : 'gid';
-  const nameKey = kind === 'u' ? 'uname' : 'gname';
-  if (value === undefined) return { [idKey]: 0, [nameKey]: '' };
-  if (typeof value === 'number' || /^\d+$/.test(value)) return { [idKey]: Number(value), [nameKey]: '' };
-  return { [idKey]: 0, [nameKey]: value };
+function ownerFields(value: string | number | undefined): { id: number; name: string } {
+  if (value === undefined) return { id: 0, name: '' };
+  if (typeof value === 'number' || /^\d+$/.test(value)) return { id: Number(value), name: '' };
+  return { id: 0, name: value };
 }
