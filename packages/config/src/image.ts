@@ -237,6 +237,12 @@ function readDockerfile(input: ImageDocInput, entries: Entries): DockerfileBase 
   for (const key of ['contextAddFiles', 'contextAddFile'] as const) {
     const entry = entries.get(key);
     if (!entry) continue;
+    if (key === 'contextAddFile') {
+      dc.report('DEPRECATED_DIRECTIVE', '"contextAddFile" is the old spelling of "contextAddFiles"', entry.keyNode, entry.segments, {
+        severity: 'warning',
+        hint: 'Rename it to `contextAddFiles`.',
+      });
+    }
     const { values, nodes } = readStringList(dc, entry);
     if (values.length > 0 && !input.allowContextAddFiles) {
       dc.report('CONTEXT_ADD_FILES_FORBIDDEN', `"${key}" adds files from the working tree, which giterminism forbids by default`, entry.keyNode, entry.segments, {
@@ -617,6 +623,7 @@ function readMounts(dc: DocContext, entry: Entry | undefined): Mount[] {
     if (fromEntry) {
       const type = readEnum(dc, fromEntry, ['tmp_dir', 'build_dir'] as const);
       if (type) mounts.push({ type, to });
+      else if (isNullNode(fromEntry.value)) dc.report('MISSING_KEY', '"from" needs a value: tmp_dir or build_dir', fromEntry.keyNode, fromEntry.segments);
     } else {
       const fromPath = readString(dc, fromPathEntry);
       if (!fromPath) {

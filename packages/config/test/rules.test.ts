@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectOk, expectProblemAt, problemsOf, text, unmark } from './kit.js';
+import { expectOk, expectProblemAt, parse, problemsOf, text, unmark } from './kit.js';
 
 describe('syntax and shape', () => {
   it('reports YAML syntax errors at their position', () => {
@@ -1171,5 +1171,33 @@ mount:
       ['UNKNOWN_IMAGE_REFERENCE', marks[3]?.line, marks[3]?.column],
       ['INVALID_VALUE', marks[4]?.line, marks[4]?.column],
     ]);
+  });
+});
+
+describe('warnings', () => {
+  it('returns a valid config with warnings for deprecated spellings', () => {
+    const result = parse('project: demo\nconfigVersion: 1\n---\nimage: a\ndockerfile: Dockerfile\ncontextAddFile: [x.env]\n', { allowContextAddFiles: true });
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.warnings).toMatchObject([{ code: 'DEPRECATED_DIRECTIVE', severity: 'warning', line: 6, column: 1, hint: 'Rename it to `contextAddFiles`.' }]);
+      expect(result.config.images[0]).toMatchObject({ contextAddFiles: ['x.env'] });
+    }
+  });
+
+  it('rejects a mount with an empty "from"', () => {
+    expectProblemAt(
+      `
+project: demo
+configVersion: 1
+---
+image: a
+from: alpine
+mount:
+- «from:
+  to: /cache
+`,
+      'MISSING_KEY',
+      { path: 'image "a" → mount[0].from' },
+    );
   });
 });
