@@ -16,6 +16,7 @@ import {
   gitMappingParamsHash,
   hashArgs,
   hashInputs,
+  imageSpecStageInputs,
   legacyStageName,
   nextStageDependencies,
   sha256Concat,
@@ -222,5 +223,40 @@ describe('dockerInstructions', () => {
     expect(inputs.find((entry) => entry.label === 'CMD')?.value).toBe('[]');
     expect(dockerCommandString([])).toBe('[]');
     expect(dockerCommandString('x y')).toBe('x y');
+  });
+});
+
+describe('imageSpec', () => {
+  const config = {
+    env: {}, labels: {}, removeLabels: [], removeEnv: [], removeVolumes: [], expose: [], volumes: [],
+    clearCmd: false, clearEntrypoint: false, clearWerfLabels: false, removeWerfLabels: false, keepEssentialWerfLabels: false,
+  };
+
+  it('hashes an empty spec with werf\'s cache version and Go\'s <nil> healthcheck', () => {
+    // s256 '1::::::false:::false::::::::::::::::::<nil>'
+    expect(hashInputs(imageSpecStageInputs({ clearHistory: false, config }))).toBe(
+      '94533b47c99274854b78fde78964b260f7833ba3ce353ea3cb891d50f5c7089e',
+    );
+  });
+
+  it('sorts lists and pairs and joins cmd with spaces', () => {
+    const inputs = imageSpecStageInputs({
+      author: 'me',
+      clearHistory: true,
+      config: {
+        ...config,
+        env: { B: '2', A: '1' },
+        volumes: ['/data'],
+        expose: ['8080'],
+        user: 'app',
+        cmd: ['run', '--x'],
+        entrypoint: [],
+        workingDir: '/srv',
+        stopSignal: 'SIGTERM',
+        healthcheck: { test: ['CMD', 'true'], interval: 5, retries: 3 },
+      },
+    });
+    // s256 '1:::me:::true:::false:::/data:::A:::1:::B:::2:::8080:::app:::run --x::::::/srv:::SIGTERM:::&{[CMD true] 5 0 0 3}'
+    expect(hashInputs(inputs)).toBe('855700cd9449ff70aae7a782e2118f4c54a3bd000fbfe53c08595b9e7104ec61');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyzeDockerfile,
   contextSources,
+  dependencyBuildArgs,
   dockerfileStageInputs,
   expandVariables,
   normalizeCopySource,
@@ -151,5 +152,26 @@ describe('context helpers', () => {
     expect(normalizeCopySource('.')).toBe('**');
     expect(normalizeCopySource('/etc/x')).toBe('etc/x');
     expect(normalizeCopySource('https://example.com/a.tgz')).toBeUndefined();
+  });
+});
+
+describe('dependencyBuildArgs', () => {
+  it('sets each targetBuildArg from the dependency image refs', () => {
+    const args = dependencyBuildArgs(
+      {
+        dependencies: [
+          {
+            image: 'base',
+            imports: [
+              { type: 'ImageName', targetBuildArg: 'BASE_IMAGE' },
+              { type: 'ImageDigest', targetBuildArg: 'BASE_DIGEST' },
+              { type: 'ImageTag', targetEnv: 'IGNORED' },
+            ],
+          },
+        ],
+      },
+      (image) => ({ name: `repo:${image}-tag`, repo: 'repo', tag: `${image}-tag`, id: 'sha256:id', digest: 'sha256:dg' }),
+    );
+    expect(args).toEqual({ BASE_IMAGE: 'repo:base-tag', BASE_DIGEST: 'sha256:dg' });
   });
 });
