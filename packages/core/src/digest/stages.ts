@@ -178,9 +178,13 @@ export interface MappingPatch {
 
 /**
  * `gitLatestPatch` (werf `git_latest_patch.go` `GetDependencies`, `git_mapping.go` `GetPatchContent`):
- * `H(patch₁, …, patchₙ)` over the patch TEXT of each mapping (werf reads the patch file and hashes its
- * content, not a checksum of it; `""` when the commits are equal). `undefined` (stage empty) when every
+ * `H(patch₁, …, patchₙ)` over the patch TEXT of each mapping — werf reads the whole patch file and hashes
+ * its content, not a checksum of it; `""` when the commits are equal. `undefined` (stage empty) when every
  * patch is empty.
+ *
+ * Known gap: werf builds this patch with `git diff --full-index` WITHOUT `--binary` (`WithBinary: false`),
+ * so a changed binary file contributes `Binary files … differ`; the `GitRepository` port only offers
+ * `--binary` patches, so digests differ from werf's when a binary file changed (text changes agree).
  */
 export function gitLatestPatchStageInputs(patches: readonly MappingPatch[]): DigestInput[] | undefined {
   if (patches.every((patch) => patch.bytes.length === 0)) return undefined;
