@@ -199,26 +199,28 @@ function fmtArg(arg: GoValue, verb: string, specIn: Spec): string {
   const spec = verb === 'v' && specIn.plus ? { ...specIn, plus: false, plusV: true } : specIn;
   if (arg === undefined || arg === null) {
     if (verb === 'T' || verb === 'v') return pad('<nil>', spec);
-    return badVerb(arg, verb);
+    return badVerb(arg, verb, spec);
   }
   if (verb === 'T') return pad(typeName(arg), spec);
-  if (verb === 'p') return badVerb(arg, verb);
+  if (verb === 'p') return badVerb(arg, verb, spec);
   return fmtValue(arg, verb, spec, 0);
 }
 
-function badVerb(arg: GoValue, verb: string): string {
+function badVerb(arg: GoValue, verb: string, spec: Spec = plain()): string {
   if (arg === undefined || arg === null) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${typeName(arg)}=${fmtValue(arg, 'v', plain(), 0)})`;
+  // Go prints the operand with %v under the same flags, width and precision.
+  return `%!${verb}(${typeName(arg)}=${fmtValue(arg, 'v', spec, 0)})`;
 }
 
 function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
   if (v === undefined || v === null) {
-    if (depth > 0 && verb === 'v' && spec.sharp) return '<nil>';
-    return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb);
+    // A nil element of a container prints as <nil> whatever the verb.
+    if (depth > 0) return spec.sharp && verb === 'v' ? 'interface {}(nil)' : '<nil>';
+    return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb, spec);
   }
   if (typeof v === 'boolean') {
     if (verb === 't' || verb === 'v') return pad(v ? 'true' : 'false', spec);
-    return badVerb(v, verb);
+    return badVerb(v, verb, spec);
   }
   if (typeof v === 'string') return fmtString(v, verb, spec);
   if (v instanceof GoInt) return fmtInt(v, verb, spec);
@@ -248,8 +250,8 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
     const parts = [...v.fields].map(([k, x]) => (spec.plusV ? `${k}:` : '') + fmtValue(x, verb, spec, depth + 1));
     return `{${parts.join(' ')}}`;
   }
-  if (v instanceof GoFunc) return verb === 'v' ? '0xfunc' : badVerb(v, verb);
-  return badVerb(v, verb);
+  if (v instanceof GoFunc) return verb === 'v' ? '0xfunc' : badVerb(v, verb, spec);
+  return badVerb(v, verb, spec);
 }
 
 function fmtString(s: string, verb: string, spec: Spec): string {
@@ -274,7 +276,7 @@ function fmtString(s: string, verb: string, spec: Spec): string {
       return pad(body, spec);
     }
     default:
-      return badVerb(s, verb);
+      return badVerb(s, verb, spec);
   }
 }
 
@@ -344,9 +346,9 @@ function fmtInt(v: GoInt, verb: string, spec: Spec): string {
     case 'F':
     case 'g':
     case 'G':
-      return badVerb(v, verb);
+      return badVerb(v, verb, spec);
     default:
-      return badVerb(v, verb);
+      return badVerb(v, verb, spec);
   }
   if (spec.prec !== undefined) {
     if (spec.prec === 0 && n === 0) digits = '';
@@ -396,8 +398,13 @@ function fmtFloatVerb(f: number, verb: string, spec: Spec): string {
     case 'F':
       body = formatF(Math.abs(f), spec.prec ?? 6);
       break;
+    case 'x':
+    case 'X':
+      body = formatHexFloat(Math.abs(f), spec.prec);
+      if (verb === 'X') body = body.toUpperCase();
+      break;
     default:
-      return badVerb(new GoFloat(f), verb);
+      return badVerb(new GoFloat(f), verb, spec);
   }
   if (Number.isNaN(f)) body = 'NaN';
   else if (!Number.isFinite(f)) body = 'Inf';
@@ -510,6 +517,45 @@ function fixedForm(digits: string, dp: number, fracDigits: number, sharp = false
   }
   fracPart = fracPart.padEnd(fracDigits, '0').slice(0, fracDigits);
   return intPart + (fracPart.length > 0 || sharp ? '.' + fracPart : '');
+}
+
+/** strconv's 'x' format: 0x1.8p+00. */
+function formatHexFloat(f: number, prec: number | undefined): string {
+  if (!Number.isFinite(f)) return '';
+  if (f === 0) return '0x0' + (prec !== undefined && prec > 0 ? '.' + '0'.repeat(prec) : '') + 'p+00';
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, f);
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  let e = ((hi >>> 20) & 0x7ff) - 1023;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (e === -1023) {
+    // Subnormal: normalize.
+    e = -1022;
+    while ((mant & (1n << 52n)) === 0n) {
+      mant <<= 1n;
+      e--;
+    }
+    mant &= (1n << 52n) - 1n;
+  }
+  let frac = mant.toString(16).padStart(13, '0');
+  if (prec === undefined) frac = frac.replace(/0+$/, '');
+  else if (prec < 13) {
+    const keep = BigInt('0x1' + frac) ;
+    const shift = BigInt((13 - prec) * 4);
+    const half = 1n << (shift - 1n);
+    let q = keep >> shift;
+    const r = keep & ((1n << shift) - 1n);
+    if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
+    let s = q.toString(16);
+    if (s.length > prec + 1) {
+      e++;
+      s = s.slice(0, prec + 1);
+    }
+    frac = s.slice(1);
+  } else frac = frac.padEnd(prec, '0');
+  const exp = e < 0 ? '-' + String(-e).padStart(2, '0') : '+' + String(e).padStart(2, '0');
+  return '0x1' + (frac ? '.' + frac : '') + 'p' + exp;
 }
 
 function formatE(f: number, prec: number): string {

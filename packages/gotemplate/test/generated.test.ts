@@ -1,0 +1,40 @@
+/** Generated differential tests: random templates × random data, Go vs this engine. */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Oracle, buildOracle, encodeData, oracleUnavailableReason } from './support/oracle.js';
+import { dataArb, templateArb } from './support/generate.js';
+import { isNewerGoOnly, renderHere } from './support/render.js';
+
+const unavailable = oracleUnavailableReason();
+if (unavailable !== undefined && process.env.CI === 'true') {
+  throw new Error(`generated differential tests need Go and sprig in CI: ${unavailable}`);
+}
+
+const RUNS = Number(process.env.GOTEMPLATE_FUZZ_RUNS ?? 1500);
+
+describe.skipIf(unavailable !== undefined)(`generated templates against Go${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let oracle: Oracle;
+  beforeAll(() => {
+    oracle = new Oracle(buildOracle());
+  });
+  afterAll(() => oracle.close());
+
+  it(`renders ${RUNS} random templates like Go`, async () => {
+    let goFailures = 0;
+    await fc.assert(
+      fc.asyncProperty(templateArb, dataArb, async (template, data) => {
+        const go = await oracle.render({ template, dataJson: encodeData(data) });
+        const here = renderHere(template, data);
+        if (go.ok) {
+          expect(here).toEqual({ ok: true, out: go.out });
+        } else if (!isNewerGoOnly(go.err)) {
+          goFailures++;
+          expect(here.ok, `Go failed with: ${go.err}; we rendered ${JSON.stringify(here)}`).toBe(false);
+        }
+      }),
+      { numRuns: RUNS, seed: process.env.GOTEMPLATE_FUZZ_SEED ? Number(process.env.GOTEMPLATE_FUZZ_SEED) : undefined },
+    );
+    // The generator must exercise successful renders, not only errors.
+    expect(goFailures).toBeLessThan(RUNS * 0.8);
+  }, 300_000);
+});
