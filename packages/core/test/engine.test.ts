@@ -1,0 +1,269 @@
+/**
+ * The engine end to end over a REAL git repository (temp dir, git CLI), the in-memory stores and lock,
+ * and the fake executor.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, type ResolvedConfig } from '@strata/config';
+import { NativeGitRepository, type GitRepository } from '@strata/git';
+import { createEngine, systemClock, type BuildEvent, type BuildResult, type EngineOptions, type StageStore } from '@strata/core';
+import { FakeExecutor, MemoryStageBackend, MemoryStageLock, MemoryStageStore } from '@strata/core/testing';
+import { ScratchRepo } from './support/git-repo.js';
+
+const CONFIG = `project: demo
+configVersion: 1
+---
+image: base
+from: alpine:3.18
+shell:
+  beforeInstall:
+  - apk add curl
+---
+image: app
+fromImage: base
+git:
+- add: /
+  to: /app
+shell:
+  install:
+  - echo install
+docker:
+  CMD: ["node", "server.js"]
+`;
+
+function config(text = CONFIG): ResolvedConfig {
+  const result = parseConfig(text, { path: 'werf.yaml' });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 2));
+  return result.config;
+}
+
+let repo: ScratchRepo;
+let repository: GitRepository;
+
+beforeEach(async () => {
+  repo = new ScratchRepo();
+  repo.write('server.js', 'console.log("hi")\n').write('README.md', 'demo\n');
+  repo.commit('initial');
+  repository = await NativeGitRepository.open(repo.root);
+});
+
+afterEach(async () => {
+  await repository.close();
+  repo.dispose();
+});
+
+function engineWith(overrides: Partial<EngineOptions> & { primary?: StageStore } = {}) {
+  const executor = (overrides.executor as FakeExecutor | undefined) ?? new FakeExecutor();
+  const primary = overrides.primary ?? new MemoryStageStore({ name: 'primary' });
+  const engine = createEngine({
+    config: config(),
+    repository,
+    stores: { primary },
+    lock: new MemoryStageLock(),
+    clock: systemClock,
+    ...overrides,
+    executor,
+  });
+  return { engine, executor, primary };
+}
+
+const statuses = (result: BuildResult, image: string): string[] =>
+  result.report.Images[image]?.Stages.map((s) => `${s.Name}:${s.Status}`) ?? [];
+
+describe('engine', () => {
+  it('builds every stage once, then reuses them all', async () => {
+    const { engine, executor, primary } = engineWith();
+    const first = await engine.build();
+    expect(statuses(first, 'base')).toEqual(['from:built', 'beforeInstall:built']);
+    expect(statuses(first, 'app')).toEqual(['from:built', 'gitArchive:built', 'install:built', 'dockerInstructions:built']);
+    // SPEC §2.2 check values: the digests werf gives for this base image.
+    const base = first.report.Images.base;
+    expect(base?.Stages[0]?.Digest).toBe('3dbd6d44689162ca0ebbdef149f0c467c9ba147c6e9a7759164efc0a');
+    expect(base?.Stages[1]?.Digest).toBe('c5d227c3a88e1180c887beeeb91af88865af7e6e05c014b4ae9fd959');
+    expect(base?.Rebuilt).toBe(true);
+    expect(base?.DockerImageName).toBe(`memory/primary:${base?.Stages[1]?.StageID}`);
+    expect(base?.DockerTag).toBe(base?.Stages[1]?.StageID);
+    expect(base?.Commit).toBe(repo.git('rev-parse', 'HEAD'));
+    expect(executor.calls).toHaveLength(6);
+
+    const again = createEngine({ config: config(), repository, stores: { primary }, lock: new MemoryStageLock(), executor });
+    const second = await again.build();
+    expect(statuses(second, 'app')).toEqual(['from:reused', 'gitArchive:reused', 'install:reused', 'dockerInstructions:reused']);
+    expect(second.report.Images.app?.Rebuilt).toBe(false);
+    expect(second.report.Images.app?.DockerImageName).toBe(first.report.Images.app?.DockerImageName);
+    expect(executor.calls).toHaveLength(6);
+  });
+
+  it('hands the executor what it needs: base images, commands, git mappings, labels', async () => {
+    const { engine, executor } = engineWith();
+    const result = await engine.build();
+    const head = result.commit;
+    const requests = Object.fromEntries(executor.calls.map((r) => [`${r.image}/${r.stage}`, r]));
+    expect(requests['base/from']).toMatchObject({ kind: 'from', base: { kind: 'external', ref: 'alpine:3.18' } });
+    const baseImage = result.report.Images.base?.DockerImageName;
+    expect(requests['app/from']).toMatchObject({ kind: 'from', base: { kind: 'stage', image: 'base', imageRef: baseImage } });
+    expect(requests['app/gitArchive']).toMatchObject({ kind: 'gitArchive', mappings: [{ add: '/', to: '/app', commit: head }] });
+    expect(requests['app/install']).toMatchObject({ kind: 'shell', commands: ['echo install'], gitPatches: [] });
+    expect(requests['app/dockerInstructions']).toMatchObject({ kind: 'dockerInstructions', instructions: { cmd: ['node', 'server.js'] } });
+    const archiveStage = result.report.Images.app?.Stages[1];
+    expect(requests['app/install']).toMatchObject({ baseImageRef: `memory/primary:${archiveStage?.StageID}` });
+    expect(requests['app/gitArchive']?.labels).toMatchObject({ werf: 'demo', 'werf-project-repo-commit': head });
+    expect(Object.entries(requests['app/gitArchive']?.labels ?? {}).some(([k, v]) => /^werf-git-[0-9a-f]{64}-commit$/.test(k) && v === head)).toBe(true);
+  });
+
+  it('reuses git stages along history and patches forward', async () => {
+    const { engine, executor, primary } = engineWith();
+    const first = await engine.build(['app']);
+    repo.write('server.js', 'console.log("changed")\n');
+    const second = repo.commit('change');
+    const result = await engine.build(['app']);
+    expect(statuses(result, 'app')).toEqual([
+      'from:reused', 'gitArchive:reused', 'install:reused', 'gitLatestPatch:built', 'dockerInstructions:built',
+    ]);
+    const patch = executor.calls.find((r) => r.stage === 'gitLatestPatch');
+    expect(patch).toMatchObject({ kind: 'gitPatch', patches: [{ fromCommit: first.commit, toCommit: second, to: '/app' }] });
+    const patchRecord = await primary.findStage(
+      (await primary.listStageIds(undefined)).find((id) => id.digest === result.report.Images.app?.Stages[3]?.Digest) ?? { digest: '' as never, timestampMs: 0 },
+    );
+    expect(Object.values(patchRecord?.commits ?? {})).toEqual([second]);
+  });
+
+  it('never reuses a git stage recorded on a sibling branch', async () => {
+    const { engine } = engineWith();
+    const root = repo.git('rev-parse', 'HEAD');
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write('feature.txt', 'f\n');
+    repo.commit('feature');
+    const onFeature = await engine.build(['app']);
+    repo.git('checkout', '-q', 'main');
+    repo.write('main.txt', 'm\n');
+    repo.commit('main work');
+    expect(repo.git('merge-base', 'main', 'feature')).toBe(root);
+    const onMain = await engine.build(['app']);
+    const archive = (r: BuildResult) => r.report.Images.app?.Stages.find((s) => s.Name === 'gitArchive');
+    expect(archive(onMain)?.Digest).toBe(archive(onFeature)?.Digest);
+    expect(archive(onMain)?.Status).toBe('built');
+    expect(archive(onMain)?.StageID).not.toBe(archive(onFeature)?.StageID);
+    expect(statuses(onMain, 'app')[0]).toBe('from:reused');
+  });
+
+  it('builds a digest shared by two images once (single-flight)', async () => {
+    const text = `project: demo
+configVersion: 1
+---
+image: one
+from: alpine:3.18
+shell:
+  beforeInstall: [echo one]
+---
+image: two
+from: alpine:3.18
+shell:
+  beforeInstall: [echo two]
+`;
+    const executor = new FakeExecutor({ onBuild: () => systemClock.sleep(5) });
+    const { engine } = engineWith({ config: config(text), executor });
+    const result = await engine.build();
+    expect(executor.calls.filter((r) => r.stage === 'from')).toHaveLength(1);
+    expect(result.report.Images.one?.Stages[0]?.StageID).toBe(result.report.Images.two?.Stages[0]?.StageID);
+  });
+
+  it('lets concurrent builders on one store save each stage exactly once', async () => {
+    const backend = new MemoryStageBackend();
+    const lock = new MemoryStageLock();
+    const builders = [1, 2, 3].map((n) =>
+      createEngine({
+        config: config(),
+        repository,
+        stores: { primary: new MemoryStageStore({ backend, name: 'shared', snapshotListings: true }) },
+        lock,
+        executor: new FakeExecutor({ onBuild: () => systemClock.sleep(n * 3) }),
+      }),
+    );
+    const results = await Promise.all(builders.map((engine) => engine.build()));
+    const ids = [...backend.stages.values()].map((r) => r.id.digest);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(6);
+    const appStageIds = results.map((r) => r.report.Images.app?.Stages.map((s) => s.StageID).join());
+    expect(new Set(appStageIds).size).toBe(1);
+    const all = results.flatMap((r) => Object.values(r.report.Images).flatMap((i) => i.Stages.map((s) => s.Status)));
+    expect(all).toContain('discarded');
+  });
+
+  it('copies stages from a secondary store instead of building', async () => {
+    const other = engineWith({ primary: new MemoryStageStore({ name: 'other-installation' }) });
+    await other.engine.build();
+    const primary = new MemoryStageStore({ name: 'primary' });
+    const executor = new FakeExecutor();
+    const engine = createEngine({ config: config(), repository, stores: { primary, secondaries: [other.primary] }, lock: new MemoryStageLock(), executor });
+    const result = await engine.build();
+    expect(executor.calls).toEqual([]);
+    expect(statuses(result, 'app').every((s) => s.endsWith(':copied'))).toBe(true);
+    const copied = (await primary.listStageIds(undefined)).length;
+    expect(copied).toBe(6);
+  });
+
+  it('publishes to caches and sends final images to the final store', async () => {
+    const cache = new MemoryStageStore({ name: 'cache' });
+    const final = new MemoryStageStore({ name: 'final' });
+    const text = `${CONFIG}---
+artifact: tool
+from: alpine:3.18
+shell:
+  install: [make tool]
+`;
+    const { engine } = engineWith({ config: config(text), stores: { primary: new MemoryStageStore({ name: 'primary' }), caches: [cache], final } });
+    const result = await engine.build();
+    expect((await cache.listStageIds(undefined)).length).toBe(7);
+    const finalIds = (await final.listStageIds(undefined)).map((id) => `${id.digest}-${id.timestampMs}`).sort();
+    expect(finalIds).toEqual([result.report.Images.base?.DockerTag, result.report.Images.app?.DockerTag].sort());
+    expect(result.report.Images.tool?.Final).toBe(false);
+  });
+
+  it('reports the failing image and stage', async () => {
+    const executor = new FakeExecutor({
+      onBuild: (request) => {
+        if (request.stage === 'install') throw new Error('exit status 2');
+      },
+    });
+    const { engine } = engineWith({ executor });
+    await expect(engine.build()).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { image: 'app', stage: 'install' } });
+    await expect(engine.build()).rejects.toThrow(/image app failed at stage install: .*exit status 2/);
+  });
+
+  it('emits plan, stage and image events', async () => {
+    const events: BuildEvent[] = [];
+    const { engine } = engineWith({ events: (e) => events.push(e) });
+    await engine.build(['base']);
+    expect(events.map((e) => (e.type === 'stageFinished' ? `${e.type}:${e.stage}:${e.status}` : e.type === 'stageStarted' ? `${e.type}:${e.stage}` : e.type))).toEqual([
+      'plan', 'imageStarted', 'stageStarted:from', 'stageFinished:from:built', 'stageStarted:beforeInstall', 'stageFinished:beforeInstall:built', 'imageDone',
+    ]);
+    const plan = events[0];
+    expect(plan?.type === 'plan' && plan.text).toContain('│ - ⛵ image base');
+  });
+
+  it('stops when the signal aborts', async () => {
+    const controller = new AbortController();
+    const executor = new FakeExecutor({
+      onBuild: async (_r, signal) => {
+        controller.abort(new Error('cancelled by user'));
+        await systemClock.sleep(1000, { signal });
+      },
+    });
+    const { engine } = engineWith({ executor });
+    await expect(engine.build(undefined, { signal: controller.signal })).rejects.toThrow('cancelled by user');
+  });
+
+  it('plans without I/O in the SPEC shape', async () => {
+    const { engine } = engineWith();
+    const { text } = await engine.plan();
+    expect(text.split('\n')).toEqual([
+      '┌ Concurrent builds plan (no more than 5 images at the same time)',
+      '│ Set #0:',
+      '│ - ⛵ image base',
+      '│',
+      '│ Set #1:',
+      '│ - ⛵ image app',
+      '└ Concurrent builds plan (no more than 5 images at the same time)',
+    ]);
+  });
+});
