@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeStageDigest, planConveyor, type StageDigestResult } from '../src/conveyor/index.js';
 import {
@@ -85,5 +86,32 @@ describe('formatInputs', () => {
     const lines = formatInputs(beforeInstall(['apk add curl']).inputs);
     expect(lines[0]).toBe('build cache version = "1.2"');
     expect(lines).toContain('  command[0] = "apk add curl"');
+  });
+});
+
+describe('compareInputs properties', () => {
+  const leaves = fc.uniqueArray(fc.record({ label: fc.string({ minLength: 1 }), value: fc.string() }), {
+    minLength: 1,
+    maxLength: 8,
+    selector: (entry) => entry.label,
+  });
+
+  it('finds exactly the changed input, live or from a stored record', () => {
+    fc.assert(
+      fc.property(leaves, fc.nat(), fc.string(), (inputs, at, replacement) => {
+        const index = at % inputs.length;
+        const target = inputs[index];
+        if (!target || target.value === replacement) return;
+        const changed = inputs.map((entry, position) => (position === index ? { ...entry, value: replacement } : entry));
+        const record = decodeInputsRecord(encodeInputsRecord(inputs));
+        expect(record).toBeDefined();
+        if (!record) return;
+        expect(compareInputs(inputs, record)).toBeUndefined();
+        const live = compareInputs(changed, inputs);
+        const stored = compareInputs(changed, record);
+        expect(live).toMatchObject({ path: [target.label], kind: 'changed' });
+        expect(stored).toMatchObject({ path: [target.label], kind: 'changed' });
+      }),
+    );
   });
 });
