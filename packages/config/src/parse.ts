@@ -34,6 +34,10 @@ const IMAGE_NAME_MAX_LENGTH = 255;
  * Parses and validates werf.yaml text. Pure and synchronous. Returns the complete resolved config,
  * or every problem found (with file, line and column in `text`); never a partial config.
  * Does not throw on any input; an {@link InternalError} means a bug in this package.
+ *
+ * When a document has YAML syntax errors, the other documents are still validated one by one, but
+ * the checks that need the whole file (meta present, references, cycles) are skipped, since the
+ * broken document may hold what they look for.
  */
 export function parseConfig(text: string, options: ParseConfigOptions): ParseResult {
   try {

@@ -151,7 +151,10 @@ export class DocContext {
 export interface Entry {
   key: string;
   keyNode: Node;
-  /** `undefined` when the value is missing (`key:`) is represented as a null Scalar by yaml. */
+  /**
+   * The value with aliases followed. An empty value (`key:`) is a null Scalar; `undefined` only when
+   * an alias could not be followed (already reported).
+   */
   value: Node | undefined;
   segments: Segment[];
 }
@@ -260,21 +263,6 @@ export function readString(dc: DocContext, entry: Entry | undefined): string | u
     return undefined;
   }
   return scalarText(node);
-}
-
-/** A required non-empty string. */
-export function readRequiredString(dc: DocContext, entries: Entries, key: string, owner: Node | undefined, segments: readonly Segment[]): string | undefined {
-  const entry = entries.get(key);
-  if (entry === undefined || isNullNode(entry.value)) {
-    dc.report('MISSING_KEY', `"${key}" is required here`, entry?.keyNode ?? owner, entry?.segments ?? segments);
-    return undefined;
-  }
-  const value = readString(dc, entry);
-  if (value === '') {
-    dc.report('INVALID_VALUE', `"${key}" must not be empty`, entry.value, entry.segments);
-    return undefined;
-  }
-  return value;
 }
 
 export function readBoolean(dc: DocContext, entry: Entry | undefined): boolean | undefined {

@@ -1201,3 +1201,23 @@ mount:
     );
   });
 });
+
+describe('syntax errors and the rest of the file', () => {
+  it('still validates the other documents, but skips whole-file checks', () => {
+    const problems = problemsOf(
+      ['project: demo', 'configVersion: 1', '---', 'image: a', 'from: alpine', 'shel: {}', '---', 'image: b', 'fromImage: c', 'shell: {install: [make}'].join('\n'),
+    );
+    expect(problems[0]).toMatchObject({ code: 'UNKNOWN_KEY', line: 6, column: 1 });
+    const rest = problems.slice(1);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const problem of rest) expect(problem).toMatchObject({ code: 'YAML_SYNTAX', line: 10 });
+  });
+
+  it('gives multi-name images independent copies of the definition', () => {
+    const config = expectOk('project: demo\nconfigVersion: 1\n---\nimage: [a, b]\nfrom: alpine\nshell: {install: [make]}\n');
+    const [a, b] = config.images;
+    if (a?.kind !== 'stapel' || b?.kind !== 'stapel') throw new Error('expected stapel images');
+    a.shell.install.push('changed');
+    expect(b.shell.install).toEqual(['make']);
+  });
+});
