@@ -328,8 +328,9 @@ function decimalOp(a: number, rest: number[], op: (x: number, y: number) => numb
 
 function abbrev(width: number, s: string): string {
   if (width < 4) return s;
-  if (s.length <= width) return s;
-  return s.slice(0, width - 3) + '...';
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= width) return s;
+  return b.subarray(0, width - 3).toString('utf8') + '...';
 }
 
 function wrap(s: string, width: number, sep: string): string {
@@ -425,11 +426,12 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return abbrev(num(r), t);
   }));
   add(f('trunc', [I, S], (c, s) => {
+    // Go slices strings by bytes.
     const n = num(c);
-    const t = str(s);
-    if (n < 0 && t.length + n > 0) return t.slice(t.length + n);
-    if (n >= 0 && t.length > n) return t.slice(0, n);
-    return t;
+    const b = Buffer.from(str(s), 'utf8');
+    if (n < 0 && b.length + n > 0) return b.subarray(b.length + n).toString('utf8');
+    if (n >= 0 && b.length > n) return b.subarray(0, n).toString('utf8');
+    return str(s);
   }));
   add(f('trim', [S], (s) => goTrimSpace(str(s))));
   add(f('upper', [S], (s) => str(s).toUpperCase()));
@@ -439,11 +441,14 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('substr', [I, I, S], (a, b, s) => {
     const start = num(a);
     const end = num(b);
-    const t = str(s);
-    if (start < 0) return t.slice(0, end);
-    if (end < 0 || end > t.length) return t.slice(start);
-    if (start > end) throw new GoCallError(`runtime error: slice bounds out of range [${start}:${end}]`);
-    return t.slice(start, end);
+    const t = Buffer.from(str(s), 'utf8');
+    const cut = (x: number, y: number): string => {
+      if (x < 0 || y > t.length || x > y) throw new GoCallError(`runtime error: slice bounds out of range [${x}:${y}]`);
+      return t.subarray(x, y).toString('utf8');
+    };
+    if (start < 0) return cut(0, end);
+    if (end < 0 || end > t.length) return cut(start, t.length);
+    return cut(start, end);
   }));
   add(f('repeat', [I, S], (c, s) => {
     if (num(c) < 0) throw new GoCallError('strings: negative Repeat count');
@@ -470,11 +475,11 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return sprintf(Array(v.length).fill('%v').join(' '), v);
   }, A));
   add(f('indent', [I, S], (n, s) => {
-    const pad = ' '.repeat(Math.max(0, num(n)));
+    const pad = goRepeat(' ', num(n));
     return pad + str(s).split('\n').join('\n' + pad);
   }));
   add(f('nindent', [I, S], (n, s) => {
-    const pad = ' '.repeat(Math.max(0, num(n)));
+    const pad = goRepeat(' ', num(n));
     return '\n' + pad + str(s).split('\n').join('\n' + pad);
   }));
   add(f('replace', [S, S, S], (o, n, s) => (str(o) === '' ? goReplaceEmpty(str(s), str(n)) : str(s).split(str(o)).join(str(n)))));
@@ -737,6 +742,11 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   void sprint;
   void eq;
   return m;
+}
+
+function goRepeat(s: string, n: number): string {
+  if (n < 0) throw new GoCallError('strings: negative Repeat count');
+  return s.repeat(n);
 }
 
 function goReplaceEmpty(s: string, n: string): string {

@@ -196,14 +196,28 @@ export function createFilesObject(files: TemplateFiles): GoStruct {
 export interface TemplateCommit {
   readonly hash: string;
   readonly date: Date;
+  /**
+   * The committer's time zone offset east of UTC, in minutes, as recorded in the commit
+   * (`.Commit.Date.Human` is printed in it). @default 0
+   */
+  readonly timezoneOffsetMinutes?: number | undefined;
 }
 
-/** werf's `.Commit.Date.Human`: Go's `time.Time.String()` in UTC (`2006-01-02 15:04:05 +0000 UTC`). */
-export function goTimeString(date: Date): string {
+/**
+ * werf's `.Commit.Date.Human`: Go's `time.Time.String()` of the commit time in the committer's
+ * zone, e.g. `2024-03-01 12:30:00 +0300 +0300` (a zero offset prints as `+0000 UTC`, as on a
+ * machine whose local zone is UTC).
+ */
+export function goTimeString(date: Date, offsetMinutes = 0): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const ms = date.getUTCMilliseconds();
+  const t = new Date(date.getTime() + offsetMinutes * 60_000);
+  const ms = t.getUTCMilliseconds();
   const frac = ms === 0 ? '' : '.' + p(ms, 3).replace(/0+$/, '');
-  return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())}${frac} +0000 UTC`;
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  const off = `${sign}${p(Math.floor(abs / 60))}${p(abs % 60)}`;
+  const zone = offsetMinutes === 0 ? 'UTC' : off;
+  return `${t.getUTCFullYear()}-${p(t.getUTCMonth() + 1)}-${p(t.getUTCDate())} ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}${frac} ${off} ${zone}`;
 }
 
 /** The root data werf renders `werf.yaml` with. */
@@ -214,7 +228,7 @@ export function createWerfData(options: { files: TemplateFiles; werfEnv?: string
     ['Commit', new GoMap(new Map<string, GoValue>([
       ['Hash', options.commit.hash],
       ['Date', new GoMap(new Map<string, GoValue>([
-        ['Human', goTimeString(options.commit.date)],
+        ['Human', goTimeString(options.commit.date, options.commit.timezoneOffsetMinutes ?? 0)],
         ['Unix', String(Math.floor(options.commit.date.getTime() / 1000))],
       ]), 'string')],
     ]))],
