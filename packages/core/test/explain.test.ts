@@ -4,7 +4,9 @@ import { computeStageDigest, planConveyor, type StageDigestResult } from '../src
 import {
   compareInputs,
   decodeInputsRecord,
+  DIGEST_INPUTS_LABEL,
   encodeInputsRecord,
+  findRecordedInputs,
   formatDifference,
   formatInputs,
   inputsRecord,
@@ -73,6 +75,13 @@ describe('compareInputs', () => {
     const difference = compareInputs([{ label: 'long', value: `${long}y` }, { label: 'bytes', value: Uint8Array.from([1, 2, 3]) }], record);
     expect(difference?.path).toEqual(['long']);
     expect(difference?.previous).toMatch(/^<sha256 [0-9a-f]{16}…>$/);
+  });
+
+  it('finds the record among a stored stage\'s labels', () => {
+    const before = beforeInstall(['make']);
+    const labels = { werf: 'project', [DIGEST_INPUTS_LABEL]: encodeInputsRecord(before.inputs) };
+    expect(findRecordedInputs(labels)).toEqual(inputsRecord(before.inputs));
+    expect(findRecordedInputs({ werf: 'project' })).toBeUndefined();
   });
 
   it('rejects text that is not a record', () => {

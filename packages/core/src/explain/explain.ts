@@ -81,6 +81,15 @@ export function decodeInputsRecord(text: string): InputsRecord | undefined {
   }
 }
 
+/**
+ * The inputs record a stored stage carries in its {@link DIGEST_INPUTS_LABEL} label; `undefined` when the
+ * stage has none (built by werf or an older Strata) or it is unreadable.
+ */
+export function findRecordedInputs(labels: Readonly<Record<string, string>>): InputsRecord | undefined {
+  const text = labels[DIGEST_INPUTS_LABEL];
+  return text === undefined ? undefined : decodeInputsRecord(text);
+}
+
 /** The first input that differs between two stages' inputs. */
 export interface InputDifference {
   /** Labels from the top-level input down to the differing one. */

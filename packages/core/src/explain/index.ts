@@ -4,6 +4,7 @@ export {
   compareInputs,
   decodeInputsRecord,
   encodeInputsRecord,
+  findRecordedInputs,
   formatDifference,
   formatInputs,
   inputsRecord,
