@@ -1,0 +1,121 @@
+import { Readable } from 'node:stream';
+import { describeStageStoreContract } from '@strata/core/testing';
+import { formatStageId, stageId, stageLabels } from '@strata/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import tar from 'tar-stream';
+import { DockerStageStore } from '../src/index.js';
+import { findMissingServices, requireServices } from '../../../test/support/services.js';
+import { BASE_IMAGE, Janitor, dockerClient, freshDigest, uniqueName } from './support/kit.js';
+
+const missing = await findMissingServices('docker');
+const docker = dockerClient();
+const janitor = new Janitor(docker);
+const projects: string[] = [];
+
+/** A distinct local image per name: busybox with a label (no stage labels). */
+async function sourceImage(name: string): Promise<string> {
+  const pack = tar.pack();
+  pack.entry({ name: 'Dockerfile' }, `FROM ${BASE_IMAGE}\n`);
+  pack.finalize();
+  const stream = await docker.buildImage(Readable.from(pack as AsyncIterable<Buffer>), {
+    labels: { 'org.example/source': `${name}-${uniqueName('x')}` },
+    networkmode: 'none',
+    rm: true,
+    forcerm: true,
+  });
+  const output = await new Promise<{ aux?: { ID?: string } }[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (error: Error | null, result: { aux?: { ID?: string } }[]) => (error ? reject(error) : resolve(result))),
+  );
+  const id = output.find((m) => m.aux?.ID)?.aux?.ID;
+  if (!id) throw new Error(`could not build source image ${name}`);
+  janitor.images.add(id);
+  return id;
+}
+
+afterAll(async () => {
+  if (missing) return;
+  for (const project of projects) await janitor.removeProjectImages(project);
+  await janitor.clean();
+});
+
+if (missing) {
+  it('StageStore contract: DockerStageStore', (ctx) => ctx.skip(missing));
+} else {
+  describeStageStoreContract('DockerStageStore', () => {
+    const project = uniqueName('strata-store-test');
+    projects.push(project);
+    return {
+      project,
+      client: () => new DockerStageStore({ docker, project, pullMissingSource: false }),
+      sourceImage,
+      cleanup: async () => {
+        await janitor.removeProjectImages(project);
+        await janitor.clean();
+      },
+    };
+  });
+}
+
+describe('DockerStageStore on the engine', () => {
+  it('tags stages PROJECT:DIGEST-TS and lists only its project', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const project = uniqueName('strata-store-a');
+    const other = uniqueName('strata-store-b');
+    projects.push(project, other);
+    const source = await sourceImage('naming');
+    const digest = freshDigest();
+    const id = stageId(digest, 1_700_000_000_042);
+    const labels = stageLabels({ project, digest, contentDigest: 'c1', commits: {}, importChecksums: {} });
+    const store = new DockerStageStore({ docker, project });
+    const result = await store.publish({ id, project, contentDigest: 'c1', imageRef: source, commits: {}, importChecksums: {}, labels, createdAtMs: id.timestampMs });
+    expect(result.status).toBe('stored');
+    const ref = `${project}:${digest}-1700000000042`;
+    if (result.status === 'stored') {
+      expect(result.stage.imageRef).toBe(ref);
+      expect(result.stage.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(result.stage.size).toBeGreaterThan(0);
+    }
+    const inspected = await docker.getImage(ref).inspect();
+    expect(inspected.Config.Labels).toMatchObject({ werf: project, 'werf-stage-digest': digest, 'werf-stage-content-digest': 'c1' });
+    // The relabelled image keeps the source's config and adds no layer.
+    const base = await docker.getImage(BASE_IMAGE).inspect();
+    expect(inspected.RootFS.Layers).toEqual(base.RootFS.Layers);
+    expect(inspected.Config.Cmd).toEqual(base.Config.Cmd);
+    expect((await store.listStageIds(undefined)).map(formatStageId)).toEqual([formatStageId(id)]);
+    expect(await new DockerStageStore({ docker, project: other }).listStageIds(undefined)).toEqual([]);
+  });
+
+  it('tags the executor image as is when its labels already match', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const project = uniqueName('strata-store-c');
+    projects.push(project);
+    const digest = freshDigest();
+    const id = stageId(digest, 1_700_000_000_001);
+    const labels = stageLabels({ project, digest, contentDigest: 'c2', commits: {}, importChecksums: {} });
+    const pack = tar.pack();
+    pack.entry({ name: 'Dockerfile' }, `FROM ${BASE_IMAGE}\n`);
+    pack.finalize();
+    const stream = await docker.buildImage(Readable.from(pack as AsyncIterable<Buffer>), { labels, networkmode: 'none', rm: true, forcerm: true });
+    const output = await new Promise<{ aux?: { ID?: string } }[]>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, result: { aux?: { ID?: string } }[]) => (error ? reject(error) : resolve(result))),
+    );
+    const imageId = output.find((m) => m.aux?.ID)?.aux?.ID ?? '';
+    janitor.images.add(imageId);
+    const store = new DockerStageStore({ docker, project });
+    const result = await store.publish({ id, project, contentDigest: 'c2', imageRef: imageId, commits: {}, importChecksums: {}, labels, createdAtMs: id.timestampMs });
+    expect(result.status === 'stored' && result.stage.imageId).toBe(imageId);
+  });
+
+  it('fails with DOCKER_IMAGE_NOT_FOUND for a source image the engine does not have', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const project = uniqueName('strata-store-d');
+    const digest = freshDigest();
+    const id = stageId(digest, 1);
+    const store = new DockerStageStore({ docker, project, pullMissingSource: false });
+    const labels = stageLabels({ project, digest, contentDigest: 'c', commits: {}, importChecksums: {} });
+    await expect(
+      store.publish({ id, project, contentDigest: 'c', imageRef: 'strata-no-such-image:1', commits: {}, importChecksums: {}, labels, createdAtMs: 1 }),
+    ).rejects.toMatchObject({ code: 'DOCKER_IMAGE_NOT_FOUND' });
+    expect(await store.listStageIds(digest, { live: true })).toEqual([]);
+  });
+});
