@@ -1,0 +1,174 @@
+/**
+ * `pnpm bench:registry`: the registry client against floors written with bare `fetch` doing the
+ * same protocol requests, on a Debian `docker-registry` started here on a free loopback port; plus
+ * the request economy of the tag-list cache and the cost of a 10% fault rate.
+ * The last printed line is the JSON summary.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { RegistryClient, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import { startFaultProxy } from '../../packages/registry/test/support/fault-proxy.js';
+import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
+import { findRegistryBinary, startRegistry } from '../../packages/registry/test/support/registry-process.js';
+
+interface Result {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number | null;
+  ratio: number | null;
+  target: number | null;
+  pass: boolean | null;
+}
+
+const binary = findRegistryBinary();
+if (binary === undefined) throw new Error('bench:registry needs the docker-registry binary (apt-get install docker-registry)');
+const registry = await startRegistry(binary);
+const results: Result[] = [];
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const ratioResult = (name: string, unit: string, value: number, baseline: number, target: number | null): Result => {
+  const ratio = round(value / baseline, 2);
+  return { name, value: round(value), unit, baseline: round(baseline), ratio, target, pass: target === null ? null : ratio <= target };
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+const images = (n: number, salt: string): TinyImage[] => Array.from({ length: n }, (_, i) => tinyImage({ files: { [`f${i}`]: `${salt}-${i}-${randomBytes(8).toString('hex')}` } }));
+
+/** The floor: the same requests the client makes for a push (HEAD, POST, PUT per blob; PUT manifest). */
+async function rawPush(host: string, path: string, image: TinyImage, tag: string): Promise<void> {
+  for (const blob of [image.layer, image.config]) {
+    const head = await fetch(`http://${host}/v2/${path}/blobs/${blob.digest}`, { method: 'HEAD' });
+    if (head.status === 200) continue;
+    const post = await fetch(`http://${host}/v2/${path}/blobs/uploads/`, { method: 'POST' });
+    await post.body?.cancel();
+    const location = new URL(post.headers.get('location') ?? '', `http://${host}`);
+    location.searchParams.set('digest', blob.digest);
+    const put = await fetch(location, { method: 'PUT', body: blob.bytes, headers: { 'content-type': 'application/octet-stream' } });
+    await put.body?.cancel();
+    if (put.status !== 201) throw new Error(`raw blob PUT answered ${put.status}`);
+  }
+  const put = await fetch(`http://${host}/v2/${path}/manifests/${tag}`, { method: 'PUT', body: image.manifest.bytes, headers: { 'content-type': image.manifest.mediaType } });
+  await put.body?.cancel();
+  if (put.status !== 201) throw new Error(`raw manifest PUT answered ${put.status}`);
+}
+
+async function clientPush(client: RegistryClient, repository: Repository, image: TinyImage, tag: string): Promise<void> {
+  await client.uploadBlob(repository, image.layer.bytes);
+  await client.uploadBlob(repository, image.config.bytes);
+  await client.putManifest(repository.at(tag), image.manifest);
+}
+
+try {
+  const host = registry.host;
+
+  // 1. Pushing 20 tiny images: client vs bare fetch.
+  const pushClient: number[] = [];
+  const pushRaw: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const set = images(20, `raw${run}`);
+    let t = performance.now();
+    for (const [i, image] of set.entries()) await rawPush(host, `bench/raw${run}`, image, `t${i}`);
+    pushRaw.push(performance.now() - t);
+    const client = new RegistryClient();
+    const repository = parseRepository(`${host}/bench/client${run}`);
+    const other = images(20, `client${run}`);
+    t = performance.now();
+    for (const [i, image] of other.entries()) await clientPush(client, repository, image, `t${i}`);
+    pushClient.push(performance.now() - t);
+  }
+  results.push(ratioResult('push.20tinyImages', 'ms', median(pushClient), median(pushRaw), 1.5));
+
+  // 2. Streaming a 32 MiB blob back, digest-verified, vs bare fetch + sha256.
+  const big = randomBytes(32 * 2 ** 20);
+  const bigDigest = digestOf(big);
+  const blobRepo = parseRepository(`${host}/bench/blob`);
+  const uploadStart = performance.now();
+  await new RegistryClient().uploadBlob(blobRepo, big, { chunkSize: 8 * 2 ** 20 });
+  const chunkedUploadMs = performance.now() - uploadStart;
+  const pullClient: number[] = [];
+  const pullRaw: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    let t = performance.now();
+    const response = await fetch(`http://${host}/v2/bench/blob/blobs/${bigDigest}`);
+    const hash = createHash('sha256');
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+    if (`sha256:${hash.digest('hex')}` !== bigDigest) throw new Error('raw pull: wrong content');
+    pullRaw.push(performance.now() - t);
+    t = performance.now();
+    const blob = await new RegistryClient().openBlob(blobRepo, bigDigest);
+    let size = 0;
+    for await (const chunk of blob?.stream ?? []) size += chunk.byteLength;
+    if (size !== big.length) throw new Error('client pull: wrong size');
+    pullClient.push(performance.now() - t);
+  }
+  results.push(ratioResult('pull.blob32MiB.stream', 'ms', median(pullClient), median(pullRaw), 1.3));
+  results.push({ name: 'upload.blob32MiB.chunked8MiB', value: round(chunkedUploadMs), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
+
+  // 3. Request economy: 200 stage lookups over 4 repositories in one build.
+  const lookupClient = new RegistryClient();
+  const repos = ['a', 'b', 'c', 'd'].map((name) => parseRepository(`${host}/bench/economy-${name}`));
+  const cache = new TagListCache(lookupClient);
+  for (let i = 0; i < 200; i++) await cache.listTags(repos[i % repos.length] as Repository);
+  const listed = lookupClient.stats.byOperation.listTags ?? 0;
+  results.push({ name: 'tagListings.200lookups.4repos', value: listed, unit: 'requests', baseline: 200, ratio: round(listed / 200, 3), target: 0.02, pass: listed / 200 <= 0.02 });
+
+  // 4. Pushing and verifying 20 images through a proxy failing 10% of requests.
+  const proxy = await startFaultProxy(host, { failureRate: 0.1, seed: 42 });
+  try {
+    const clean = new RegistryClient();
+    const faulty = new RegistryClient({ retry: { attempts: 8, baseDelayMs: 1, maxDelayMs: 10 } });
+    const cleanRepo = parseRepository(`${host}/bench/clean`);
+    const faultyRepo = parseRepository(`${proxy.host}/bench/faulty`);
+    const cleanSet = images(20, 'clean');
+    const faultySet = images(20, 'faulty');
+    for (const [i, image] of cleanSet.entries()) await clientPush(clean, cleanRepo, image, `t${i}`);
+    for (const [i, image] of faultySet.entries()) await clientPush(faulty, faultyRepo, image, `t${i}`);
+    for (const [i, image] of faultySet.entries()) {
+      const manifest = await faulty.getManifest(faultyRepo.at(`t${i}`));
+      if (manifest.digest !== image.manifest.digest) throw new Error('fault run: wrong manifest');
+    }
+    const faults = Object.values(proxy.stats.faults).reduce((a, b) => a + b, 0);
+    console.log(`fault run: ${faults} faults injected in ${proxy.stats.requests} proxied requests; client retries ${faulty.stats.retries}`);
+    const faultyPushRequests = faulty.stats.total - (faulty.stats.byOperation.getManifest ?? 0);
+    results.push(ratioResult('push.20images.10pctFaults.requests', 'requests', faultyPushRequests, clean.stats.total, 1.6));
+  } finally {
+    await proxy.close();
+  }
+
+  // 5. Listing 1,000 tags in shuffled pages of 10 (100 pages) vs one unpaged listing.
+  const pagedProxy = await startFaultProxy(host, { tagPageSize: 10, seed: 5 });
+  try {
+    const tagRepo = parseRepository(`${host}/bench/tags`);
+    const client = new RegistryClient();
+    const image = tinyImage({ files: { tags: 'tags' } });
+    await clientPush(client, tagRepo, image, 't0');
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, worker) => {
+        for (let i = worker; i < 1000; i += 8) await client.putManifest(tagRepo.at(`tag-${String(i).padStart(4, '0')}`), image.manifest);
+      }),
+    );
+    const direct: number[] = [];
+    const paged: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      let t = performance.now();
+      const all = await new RegistryClient().listTags(tagRepo);
+      direct.push(performance.now() - t);
+      t = performance.now();
+      const viaPages = await new RegistryClient().listTags(parseRepository(`${pagedProxy.host}/bench/tags`));
+      paged.push(performance.now() - t);
+      if (viaPages.join() !== all.join() || all.length !== 1001) throw new Error('paged listing differs');
+    }
+    results.push(ratioResult('listTags.1001tags.pagesOf10', 'ms', median(paged), median(direct), null));
+  } finally {
+    await pagedProxy.close();
+  }
+} finally {
+  await registry.stop();
+}
+
+for (const r of results) console.log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` (baseline ${r.baseline}, ratio ${r.ratio})`}${r.pass === null ? '' : r.pass ? ' pass' : ' FAIL'}`);
+console.log(JSON.stringify({ bench: 'registry', results }));
