@@ -227,7 +227,8 @@ function readDockerfile(input: ImageDocInput, entries: Entries): DockerfileBase 
   const dockerfile = relativePath(dc, dockerfileEntry, dockerfileRaw || 'Dockerfile', 'the project', context ?? '');
   const base: DockerfileBase = {
     kind: 'dockerfile',
-    dockerfile: dockerfile ?? 'Dockerfile',
+    // werf writes it relative to the context; consumers read it from the project (git) root.
+    dockerfile: posix.normalize(posix.join(context ?? '.', dockerfile ?? 'Dockerfile')),
     context: context ?? '.',
     contextAddFiles: [],
     args: {},

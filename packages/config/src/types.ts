@@ -9,9 +9,9 @@
  * - Strings are as written in werf.yaml. Scalars that YAML reads as numbers or booleans are kept in
  *   their source spelling where werf expects a string (`cacheVersion: 1.10` is `"1.10"`, `ENV: {A: no}`
  *   is `"no"`), because werf's Go YAML decoder does the same.
- * - Relative paths (`context` to the project; `dockerfile`, `contextAddFiles` to the context) are
- *   normalised POSIX paths without a leading `./` (`.` for the directory itself); they never escape
- *   the project.
+ * - Relative paths are normalised POSIX paths without a leading `./` (`.` for the directory
+ *   itself) and never escape the project: `context` and `dockerfile` are relative to the project
+ *   root, `contextAddFiles` to the context.
  *   Absolute in-image paths (`git.add`, `git.to`, `import.add`, `mount.to`, …) are kept as written
  *   (validated absolute).
  * - Image order is document order; a document with a list of names (`image: [a, b]`) yields one
@@ -147,8 +147,9 @@ export interface ImageCommon {
 export interface DockerfileImage extends ImageCommon {
   kind: 'dockerfile';
   /**
-   * Dockerfile path relative to `context` (as in werf), normalised; it may point outside the context
-   * but never outside the project. @default "Dockerfile"
+   * Dockerfile path relative to the project root, normalised. werf.yaml writes it relative to
+   * `context` (default `Dockerfile`); it is resolved here (`context: app` + `dockerfile: Dockerfile`
+   * → `app/Dockerfile`). It may lie outside the context but never outside the project.
    */
   dockerfile: string;
   /** Build context directory relative to the project root. @default "." */

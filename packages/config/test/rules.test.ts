@@ -871,7 +871,7 @@ contextAddFiles:
     );
   });
 
-  it('accepts a Dockerfile outside the context but inside the project, normalised', () => {
+  it('resolves the Dockerfile relative to the context, as werf does, to a project path', () => {
     const config = expectOk(text(`
 project: demo
 configVersion: 1
@@ -880,7 +880,9 @@ image: a
 context: ./app/
 dockerfile: ../docker/./Dockerfile
 `));
-    expect(config.images[0]).toMatchObject({ kind: 'dockerfile', context: 'app', dockerfile: '../docker/Dockerfile' });
+    expect(config.images[0]).toMatchObject({ kind: 'dockerfile', context: 'app', dockerfile: 'docker/Dockerfile' });
+    const defaults = expectOk('project: demo\nconfigVersion: 1\n---\nimage: a\ncontext: web\n');
+    expect(defaults.images[0]).toMatchObject({ kind: 'dockerfile', context: 'web', dockerfile: 'web/Dockerfile' });
   });
 });
 
