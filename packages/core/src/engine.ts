@@ -20,7 +20,7 @@ import {
   type StageFacts,
   type StagePlan,
 } from './conveyor/index.js';
-import { hashArgs } from './digest/hash.js';
+import { importId, importSourceChecksumCommand } from './digest/imports.js';
 import { CoreError } from './errors.js';
 import type { BuildEventListener } from './events.js';
 import { formatStageId, type StageDigest, type StageName } from './ids.js';
@@ -262,10 +262,11 @@ class StageEngine implements Engine {
               add: entry.add,
               includePaths: entry.includePaths,
               excludePaths: entry.excludePaths,
+              command: importSourceChecksumCommand(entry),
             },
             { signal },
           );
-          importChecksums[importId(entry.image, entry.add, entry.to)] = sourceChecksum;
+          importChecksums[importId(entry)] = sourceChecksum;
           return { sourceChecksum };
         }),
       );
@@ -287,7 +288,10 @@ class StageEngine implements Engine {
       build.oracle,
       { signal },
     );
-    if (found) return { status: found.status, stage: found.stage };
+    if (found) {
+      const viaCache = found.status === 'reused' && build.primary instanceof CachedStageStore && build.primary.servedFromCache(found.stage);
+      return { status: viaCache ? 'copied' : found.status, stage: found.stage };
+    }
 
     const commits: Record<string, string> = stage.gitRelated
       ? Object.fromEntries(context.conveyor.gitMappings.map((mapping) => [mapping.paramsHash, build.commit]))
@@ -373,11 +377,6 @@ function lastStage(build: BuildContext, imageKey: string): StageRecord {
   if (stage) return stage;
   // The scheduler starts an image only after its dependencies, so this is a broken invariant.
   throw new CoreError('UNKNOWN_IMAGE', `image ${imageKey} is needed but has not been built`, { data: { image: imageKey } });
-}
-
-/** The key of an import's checksum label (`werf-import-checksum-<id>`). */
-function importId(image: string, add: string, to: string): string {
-  return hashArgs(image, add, to);
 }
 
 function mappingStep(context: StageContext, index: number): GitMappingStep {

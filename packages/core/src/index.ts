@@ -26,7 +26,6 @@ export {
 export { systemClock, type CallOptions, type Clock } from './clock.js';
 export {
   STAGE_LABELS,
-  importChecksumLabel,
   labelsToRecord,
   readStageLabels,
   recordToLabels,

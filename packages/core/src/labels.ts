@@ -40,7 +40,7 @@ export function gitCommitLabel(paramsHash: string): string {
 }
 
 /** The label key recording one import's checksum. */
-export function importChecksumLabel(importId: string): string {
+function importChecksumLabel(importId: string): string {
   return `${STAGE_LABELS.importChecksumPrefix}${importId}`;
 }
 

@@ -217,6 +217,16 @@ shell:
     const finalIds = (await final.listStageIds(undefined)).map((id) => `${id.digest}-${id.timestampMs}`).sort();
     expect(finalIds).toEqual([result.report.Images.base?.DockerTag, result.report.Images.app?.DockerTag].sort());
     expect(result.report.Images.tool?.Final).toBe(false);
+
+    // Another installation sharing only the cache: every stage comes from the cache (SPEC §4.5 `copied`).
+    const elsewhere = new MemoryStageStore({ name: 'elsewhere' });
+    const executor = new FakeExecutor();
+    const fromCache = await createEngine({
+      config: config(text), repository, stores: { primary: elsewhere, caches: [cache] }, lock: new MemoryStageLock(), executor,
+    }).build();
+    expect(executor.calls).toEqual([]);
+    expect(statuses(fromCache, 'app').every((s) => s.endsWith(':copied'))).toBe(true);
+    expect((await elsewhere.listStageIds(undefined)).length).toBe(7);
   });
 
   it('reports the failing image and stage', async () => {

@@ -168,6 +168,11 @@ export interface ImportChecksumRequest {
   add: string;
   includePaths: readonly string[];
   excludePaths: readonly string[];
+  /**
+   * werf's checksum command for this selection (`importSourceChecksumCommand`): run it with a POSIX
+   * shell in a container of `sourceImageRef` and return the first field it prints.
+   */
+  command: string;
 }
 
 /**

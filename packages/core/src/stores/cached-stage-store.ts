@@ -27,6 +27,7 @@ export class CachedStageStore implements StageStore {
   readonly #primary: StageStore;
   readonly #caches: readonly StageStore[];
   readonly #onCacheError: NonNullable<CachedStageStoreOptions['onCacheError']>;
+  readonly #fromCache = new WeakSet<StageRecord>();
 
   constructor(primary: StageStore, caches: readonly StageStore[], options: CachedStageStoreOptions = {}) {
     this.#primary = primary;
@@ -53,11 +54,17 @@ export class CachedStageStore implements StageStore {
       if (!hit) continue;
       const inPrimary = (await this.#primary.listStageIds(id.digest, options)).some((p) => p.timestampMs === id.timestampMs);
       if (!inPrimary) await this.#primary.publish(hit, options);
+      this.#fromCache.add(hit);
       return hit;
     }
     const record = await this.#primary.findStage(id, options);
     if (record) await this.#fillCaches(record, options);
     return record;
+  }
+
+  /** Whether `record` was returned by {@link findStage} from a cache (a build reports it as `copied`). */
+  servedFromCache(record: StageRecord): boolean {
+    return this.#fromCache.has(record);
   }
 
   async publish(record: StageRecord, options: CallOptions = {}): Promise<PublishResult> {
