@@ -99,6 +99,20 @@ describe('bearer token auth', () => {
     expectNoSecrets(log.text(), server);
   });
 
+  it('reuses a token until it expires by the injected clock, then fetches a new one', async (ctx) => {
+    const { token, server } = setup(ctx);
+    let now = Date.now();
+    const client = new RegistryClient({ now: () => now, credentials: new MemoryCredentialStore({ [token]: { kind: 'basic', username: USER, password: PASSWORD } }) });
+    const repository = parseRepository(`${token}/team/expiry`);
+    await client.listTags(repository);
+    await client.listTags(repository);
+    expect(client.stats.byOperation.token).toBe(1);
+    now += 10 * 60 * 1000; // the service grants 300 s
+    await client.listTags(repository);
+    expect(client.stats.byOperation.token).toBe(2);
+    expect(server.requests.filter((r) => r.scopes.includes('repository:team/expiry:pull'))).toHaveLength(2);
+  });
+
   it('reads credentials from Docker config.json and exchanges an identity token', async (ctx) => {
     const { token, server } = setup(ctx);
     const dir = mkdtempSync(path.join(tmpdir(), 'strata-docker-config-'));

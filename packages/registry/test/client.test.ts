@@ -53,6 +53,20 @@ describe('retries', () => {
     expect(client.stats).toMatchObject({ total: 3, retries: 2 });
   });
 
+  it('honours Retry-After given as an HTTP date, against the injected clock', async () => {
+    let calls = 0;
+    const now = Date.parse('2026-06-01T12:00:00Z');
+    const host = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) res.writeHead(503, { 'retry-after': new Date(now + 7000).toUTCString() }).end();
+      else res.writeHead(200).end('{}');
+    });
+    const { sleep, delays } = recordingSleep();
+    const client = new RegistryClient({ sleep, now: () => now, fetch: loopbackOnlyFetch });
+    await client.ping(host);
+    expect(delays).toEqual([7000]);
+  });
+
   it('backs off exponentially with jitter and gives up with REGISTRY_UNAVAILABLE', async () => {
     let calls = 0;
     const host = await serve((_req, res) => {
@@ -181,3 +195,110 @@ describe('content verification', () => {
     await expect(client.deleteManifest(repository, digestOf(Buffer.from('m')))).rejects.toMatchObject({ code: 'REGISTRY_UNSUPPORTED' });
   });
 });
+
+describe('upload sessions', () => {
+  /** A minimal blob store speaking the upload protocol, whose first PUT fails after storing (lost answer) or before. */
+  async function uploadServer(failFirstPut: 'before' | 'after' | 'patch'): Promise<{ host: string; log: string[] }> {
+    const log: string[] = [];
+    const blobs = new Map<string, Buffer>();
+    const sessions = new Map<string, Buffer[]>();
+    let failed = false;
+    let nextSession = 1;
+    const host = await serve((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        log.push(`${req.method} ${url.pathname.replace(/^\/v2\/a\/b\//, '')}`);
+        const blob = /blobs\/(sha256:[a-f0-9]+)$/.exec(url.pathname)?.[1];
+        if (req.method === 'HEAD' && blob !== undefined) {
+          const stored = blobs.get(blob);
+          res.writeHead(stored === undefined ? 404 : 200, stored === undefined ? {} : { 'content-length': String(stored.length) }).end();
+          return;
+        }
+        if (req.method === 'POST') {
+          const id = String(nextSession++);
+          sessions.set(id, []);
+          res.writeHead(202, { location: `/v2/a/b/blobs/uploads/${id}` }).end();
+          return;
+        }
+        const id = /uploads\/(\d+)$/.exec(url.pathname)?.[1] ?? '';
+        const session = sessions.get(id);
+        if (session === undefined) {
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]}');
+          return;
+        }
+        if (req.method === 'PATCH') {
+          if (failFirstPut === 'patch' && !failed) {
+            failed = true;
+            req.socket.destroy();
+            return;
+          }
+          session.push(Buffer.concat(chunks));
+          res.writeHead(202, { location: `/v2/a/b/blobs/uploads/${id}` }).end();
+          return;
+        }
+        if (req.method === 'PUT') {
+          const digest = url.searchParams.get('digest') ?? '';
+          if (!failed && failFirstPut === 'before') {
+            failed = true;
+            sessions.delete(id);
+            res.writeHead(500).end();
+            return;
+          }
+          blobs.set(digest, Buffer.concat([...session, ...chunks]));
+          sessions.delete(id);
+          if (!failed && failFirstPut === 'after') {
+            failed = true;
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(201, { 'docker-content-digest': digest }).end();
+          return;
+        }
+        res.writeHead(400).end();
+      });
+    });
+    return { host, log };
+  }
+
+  it('restarts a session whose final PUT failed, never replaying the PUT alone', async () => {
+    const { host, log } = await uploadServer('before');
+    const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+    const bytes = Buffer.from('payload');
+    expect(await client.uploadBlob(parseRepository(`${host}/a/b`), bytes)).toMatchObject({ status: 'uploaded' });
+    const digest = digestOf(bytes);
+    expect(log).toEqual([`HEAD blobs/${digest}`, 'POST blobs/uploads/', 'PUT blobs/uploads/1', `HEAD blobs/${digest}`, 'POST blobs/uploads/', 'PUT blobs/uploads/2']);
+  });
+
+  it('notices that a session completed although its answer was lost', async () => {
+    const { host, log } = await uploadServer('after');
+    const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+    const bytes = Buffer.from('payload');
+    expect(await client.uploadBlob(parseRepository(`${host}/a/b`), bytes)).toMatchObject({ status: 'uploaded', size: bytes.length });
+    expect(log.filter((line) => line.startsWith('POST'))).toHaveLength(1);
+    expect(log.at(-1)).toBe(`HEAD blobs/${digestOf(bytes)}`);
+  });
+
+  it('re-opens a streamed source when a chunk fails', async () => {
+    const { host, log } = await uploadServer('patch');
+    const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+    const bytes = randomFill(25);
+    let opened = 0;
+    const source = {
+      open: async function* () {
+        opened++;
+        await Promise.resolve();
+        yield bytes;
+      },
+    };
+    expect(await client.uploadBlob(parseRepository(`${host}/a/b`), source, { digest: digestOf(bytes), chunkSize: 10 })).toMatchObject({ status: 'uploaded', size: 25 });
+    expect(opened).toBe(2);
+    expect(log.filter((line) => line.startsWith('POST'))).toHaveLength(2);
+    expect(log.filter((line) => line.startsWith('PATCH'))).toHaveLength(1 + 3);
+  });
+});
+
+function randomFill(n: number): Buffer {
+  return Buffer.from(Array.from({ length: n }, (_, i) => (i * 37) % 251));
+}
