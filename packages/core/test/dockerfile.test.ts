@@ -87,6 +87,8 @@ FROM   $BASE   AS build
 ARG VERSION=1
 ENV APP=/app
 RUN echo building \\
+  # a comment inside the continuation
+
       $VERSION   into $APP
 COPY  src/   $APP/src/
 FROM build AS test
@@ -135,6 +137,18 @@ CMD [ "nginx","-g",  "daemon off;" ]
       expect((error as DigestError).message).toContain('release');
       expect((error as DigestError).data).toMatchObject({ dockerfile: 'docker/app.Dockerfile', target: 'release' });
     }
+  });
+
+  it('reads every name of a multi-name ARG and seeds platform args', () => {
+    const text = 'ARG A=1 B=2\nFROM alpine:3.18\nARG A B TARGETARCH MSG="hello  world"\nRUN echo $A $B $TARGETARCH $MSG\n';
+    const dockerfile = analyzeDockerfile(text, { path: 'Dockerfile', platform: 'linux/arm64' });
+    expect(dockerfile.stages[0]?.instructions.map((instruction) => instruction.text)).toEqual([
+      'ARG A=1',
+      'ARG B=2',
+      'ARG TARGETARCH=arm64',
+      'ARG MSG=hello  world',
+      'RUN echo 1 2 arm64 hello  world',
+    ]);
   });
 
   it('rejects a Dockerfile without FROM', () => {

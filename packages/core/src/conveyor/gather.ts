@@ -23,7 +23,7 @@ export interface GatherStageFactsOptions {
    */
   prevBuiltStageCommits?: readonly (string | undefined)[] | undefined;
   /** `dockerfile`: options for reading the Dockerfile and its context. */
-  dockerfile?: Omit<GatherDockerfileOptions, 'repository' | 'commit' | 'signal' | 'cacheVersion'> | undefined;
+  dockerfile?: Omit<GatherDockerfileOptions, 'repository' | 'commit' | 'signal' | 'cacheVersion' | 'platform'> | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -111,6 +111,7 @@ export async function gatherStageFacts(
       const facts = await gatherDockerfileFacts(conveyor.image, {
         ...options.dockerfile,
         cacheVersion: conveyor.cacheVersion,
+        platform: conveyor.platform,
         repository,
         commit,
         signal,

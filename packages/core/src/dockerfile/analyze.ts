@@ -57,6 +57,26 @@ export interface AnalyzeDockerfileOptions {
   target?: string | undefined;
   /** `--build-arg` values (config `args`, then dependency args, which win). */
   buildArgs?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Target platform (`os/arch[/variant]`), which seeds BuildKit's automatic platform args
+   * (`TARGETPLATFORM`, `TARGETOS`, `TARGETARCH`, `TARGETVARIANT` and the `BUILD*` ones, the build host being
+   * the target: only the host platform is supported).
+   * @default "linux/amd64"
+   */
+  platform?: string | undefined;
+}
+
+/** BuildKit's automatic platform ARGs for a platform (werf `GetPlatformMetaArgsMap`). */
+export function platformArgs(platform: string): Record<string, string> {
+  const [os = '', arch = '', variant = ''] = platform.split('/');
+  const args: Record<string, string> = {};
+  for (const prefix of ['TARGET', 'BUILD']) {
+    args[`${prefix}PLATFORM`] = platform;
+    args[`${prefix}OS`] = os;
+    args[`${prefix}ARCH`] = arch;
+    args[`${prefix}VARIANT`] = variant;
+  }
+  return args;
 }
 
 const JSON_FORM_KEYWORDS = new Set(['CMD', 'ENTRYPOINT', 'RUN', 'SHELL', 'COPY', 'ADD', 'VOLUME', 'HEALTHCHECK']);
@@ -79,19 +99,77 @@ interface Parts {
   json: string[] | undefined;
 }
 
-function partsOf(instruction: Instruction): Parts {
+function partsOf(instruction: Instruction, escape: string): Parts {
   const keyword = instruction.getKeyword().toUpperCase();
   const flags =
     instruction instanceof ModifiableInstruction
       ? instruction.getFlags().map((flag) => ({ name: flag.getName(), value: flag.getValue() }))
       : [];
-  const args = instruction.getArguments().map((argument) => argument.getValue());
-  let json: string[] | undefined;
-  if (JSON_FORM_KEYWORDS.has(keyword)) {
-    const content = args.join(' ');
-    json = jsonForm(content);
-  }
+  // The arguments' text without flags, continuations or comment lines, split on unquoted whitespace so
+  // spacing never matters but quoted text keeps its own.
+  const content = instruction.getArgumentsContent() ?? '';
+  const args = splitWords(content, escape);
+  const json = JSON_FORM_KEYWORDS.has(keyword) ? jsonForm(content) : undefined;
   return { keyword, flags, args, json };
+}
+
+/**
+ * The names (and defaults, `null` when none) an `ARG` declares: `ARG a b=2 c="x y"` declares three.
+ * `dockerfile-ast` reads `ARG a b` in the legacy `ENV a b` way (one name, value `b`), so the arguments
+ * are split here instead; surrounding quotes of a default are removed as BuildKit does.
+ */
+function argDeclarations(instruction: Arg, escape: string): { key: string; written: string | null }[] {
+  return splitWords(instruction.getArgumentsContent() ?? '', escape).map((token) => {
+    const equals = token.indexOf('=');
+    if (equals === -1) return { key: token, written: null };
+    let written = token.slice(equals + 1);
+    const quote = written[0];
+    if ((quote === '"' || quote === "'") && written.length >= 2 && written.endsWith(quote)) written = written.slice(1, -1);
+    return { key: token.slice(0, equals), written };
+  });
+}
+
+/**
+ * Drops comment and empty lines inside a continued instruction (`RUN a \\` / `# note` / `b`), which
+ * Docker ignores but `dockerfile-ast` keeps in the instruction's arguments.
+ */
+export function stripContinuationComments(text: string, escape = '\\'): string {
+  const kept: string[] = [];
+  let continuing = false;
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (continuing && (trimmed === '' || trimmed.startsWith('#'))) continue;
+    kept.push(line);
+    continuing = trimmed.endsWith(escape) && !trimmed.startsWith('#');
+  }
+  return kept.join('\n');
+}
+
+/** Splits on whitespace outside quotes; quotes and escapes stay in the words. */
+export function splitWords(text: string, escape = '\\'): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: string | undefined;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index] ?? '';
+    if (char === escape && quote !== "'" && index + 1 < text.length) {
+      word += char + (text[index + 1] ?? '');
+      index += 1;
+    } else if (quote !== undefined) {
+      word += char;
+      if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") {
+      word += char;
+      quote = char;
+    } else if (/\s/.test(char)) {
+      if (word !== '') words.push(word);
+      word = '';
+    } else {
+      word += char;
+    }
+  }
+  if (word !== '') words.push(word);
+  return words;
 }
 
 function render(parts: Parts, expand: (text: string) => string): string {
@@ -118,18 +196,18 @@ function targetNotFound(options: AnalyzeDockerfileOptions, names: (string | unde
  */
 export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOptions): AnalyzedDockerfile {
   const buildArgs = options.buildArgs ?? {};
-  const dockerfile = DockerfileParser.parse(text);
-  const escape = dockerfile.getEscapeCharacter();
+  const escape = DockerfileParser.parse(text).getEscapeCharacter();
+  const dockerfile = DockerfileParser.parse(stripContinuationComments(text, escape));
   const instructions = dockerfile.getInstructions();
 
-  const metaArgs = new Map<string, string>();
+  const metaArgs = new Map<string, string>(Object.entries(platformArgs(options.platform ?? 'linux/amd64')));
   const stages: AnalyzedStage[] = [];
   let current: { stage: AnalyzedStage; args: Map<string, string>; env: Map<string, string> } | undefined;
 
   const metaLookup = (name: string): string | undefined => metaArgs.get(name);
 
   for (const instruction of instructions) {
-    const parts = partsOf(instruction);
+    const parts = partsOf(instruction, escape);
     if (parts.keyword === 'FROM') {
       const image = parts.args[0] ?? '';
       const base = expandVariables(image, metaLookup, { escape });
@@ -152,10 +230,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOption
     if (!current) {
       // Before the first FROM only ARG is meaningful (meta args, used by FROM lines).
       if (instruction instanceof Arg) {
-        const property = instruction.getProperty();
-        if (property) {
-          const key = property.getName();
-          const written = property.getValue();
+        for (const { key, written } of argDeclarations(instruction, escape)) {
           metaArgs.set(key, buildArgs[key] ?? (written === null ? '' : expandVariables(written, metaLookup, { escape })));
         }
       }
@@ -167,14 +242,14 @@ export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOption
     const expand = (value: string): string => expandVariables(value, lookup, { escape });
 
     if (instruction instanceof Arg) {
-      const property = instruction.getProperty();
-      if (!property) continue;
-      const key = expand(property.getName());
-      const written = property.getValue();
-      const value =
-        buildArgs[key] ?? (written === null || written === '' ? (metaArgs.get(key) ?? '') : expand(written));
-      scope.args.set(key, value);
-      scope.stage.instructions.push({ kind: 'text', keyword: 'ARG', text: `ARG ${key}=${value}` });
+      for (const declaration of argDeclarations(instruction, escape)) {
+        const key = expand(declaration.key);
+        const written = declaration.written;
+        const value =
+          buildArgs[key] ?? (written === null || written === '' ? (metaArgs.get(key) ?? '') : expand(written));
+        scope.args.set(key, value);
+        scope.stage.instructions.push({ kind: 'text', keyword: 'ARG', text: `ARG ${key}=${value}` });
+      }
       continue;
     }
     if (instruction instanceof Env) {

@@ -26,6 +26,8 @@ export interface GatherDockerfileOptions {
   dependencyArgs?: Readonly<Record<string, string>> | undefined;
   /** The image's effective cache version (image `cacheVersion`, else `build.cacheVersion`). */
   cacheVersion?: string | undefined;
+  /** Target platform for BuildKit's automatic platform args. @default "linux/amd64" */
+  platform?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -121,6 +123,7 @@ export async function gatherDockerfileFacts(image: DockerfileImage, options: Gat
     path: image.dockerfile,
     target: image.target,
     buildArgs: { ...image.args, ...options.dependencyArgs },
+    platform: options.platform,
   });
   const ignoreBytes = await repository.findFile(commit, joinPath(image.context, '.dockerignore'), { signal });
   const dockerignore = ignoreBytes === undefined ? [] : parseDockerignore(Buffer.from(ignoreBytes).toString('utf8'));
