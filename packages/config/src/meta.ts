@@ -117,8 +117,14 @@ function readProject(dc: DocContext, entries: Entries, root: Node): string | und
   else if (value.length > PROJECT_NAME_MAX_LENGTH) problem = `must be at most ${PROJECT_NAME_MAX_LENGTH} characters, got ${value.length}`;
   else if (!PROJECT_NAME_PATTERN.test(value)) problem = 'may contain only lowercase letters, digits and dashes, and must start and end with a letter or digit';
   if (problem !== undefined) {
+    const suggestion = value
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .slice(0, PROJECT_NAME_MAX_LENGTH)
+      .replace(/^-+|-+$/g, '');
+    const example = PROJECT_NAME_PATTERN.test(suggestion) ? ` such as "${suggestion}"` : '';
     dc.report('INVALID_PROJECT_NAME', `project name "${value}" ${problem}`, entry.value, entry.segments, {
-      hint: `Use a name matching ${PROJECT_NAME_PATTERN.source}, at most ${PROJECT_NAME_MAX_LENGTH} characters.`,
+      hint: `Use a name${example} matching ${PROJECT_NAME_PATTERN.source}, at most ${PROJECT_NAME_MAX_LENGTH} characters.`,
     });
     return undefined;
   }

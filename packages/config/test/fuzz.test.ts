@@ -1,6 +1,7 @@
 /**
  * Property-based tests: mutated real configs and random YAML-ish text never make the parser throw,
- * every problem points inside the file, and results are all-or-nothing.
+ * every problem points inside the file (problems in file order), results are all-or-nothing, and a
+ * valid config is plain JSON data.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +71,10 @@ function checkResult(source: string, result: ParseResult): void {
     expect(result.problems.some((p) => p.severity === 'error')).toBe(true);
     expect(result).not.toHaveProperty('config');
   }
+  if (result.ok) expect(JSON.parse(JSON.stringify(result.config))).toEqual(result.config);
+  const order = all.map((p) => [p.line, p.column] as const);
+  const sorted = [...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  expect(order).toEqual(sorted);
   for (const problem of all) {
     expect(problem.line).toBeGreaterThanOrEqual(1);
     expect(problem.line).toBeLessThanOrEqual(lines.length);

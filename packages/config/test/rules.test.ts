@@ -305,7 +305,7 @@ project: «My_Project
 configVersion: 1
 `,
       'INVALID_PROJECT_NAME',
-      { path: 'meta → project' },
+      { path: 'meta → project', hint: /such as "my-project"/ },
     );
     expectProblemAt(
       `
