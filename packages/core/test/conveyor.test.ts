@@ -87,6 +87,15 @@ describe('planConveyor', () => {
     expect(names(planConveyor(dockerfileImage({ final: false }), { build: { imageSpec: spec } }))).toEqual(['dockerfile']);
   });
 
+  it('takes the platform from the config, else the host', () => {
+    expect(planConveyor(stapelImage()).platform).toBeUndefined();
+    expect(planConveyor(stapelImage(), { hostPlatform: 'linux/arm64' }).platform).toBe('linux/arm64');
+    expect(planConveyor(stapelImage(), { build: { platform: ['linux/amd64'] }, hostPlatform: 'linux/arm64' }).platform).toBe('linux/amd64');
+    const arm = computeStageDigest(planConveyor(stapelImage(), { hostPlatform: 'linux/arm64' }), 'from');
+    // s3 "linux/arm64:::1.2:::from:::$(s256 alpine:3.18)"
+    expect(arm.kind === 'digest' && arm.digest).toBe('88970e8ae133a58fdd339ae79a46677657d2a6db8c35e20d70ecb914');
+  });
+
   it('uses the image cacheVersion over build.cacheVersion', () => {
     expect(planConveyor(stapelImage(), { build: { cacheVersion: 'g' } }).cacheVersion).toBe('g');
     expect(planConveyor(stapelImage({ cacheVersion: 'i' }), { build: { cacheVersion: 'g' } }).cacheVersion).toBe('i');

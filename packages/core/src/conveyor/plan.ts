@@ -60,6 +60,12 @@ export interface ImageConveyor {
 export interface PlanConveyorOptions {
   /** The config's `build` section (global cache version, platform, image spec). @default {} */
   build?: Partial<Pick<ResolvedBuildSettings, 'cacheVersion' | 'platform' | 'imageSpec'>> | undefined;
+  /**
+   * The platform images are built for when the config names none: the host's (werf targets the build
+   * host's platform by default). Digests leave out `linux/amd64`, so on such hosts it changes nothing.
+   * @default the config's single `build.platform`, else none (hashed like linux/amd64)
+   */
+  hostPlatform?: string | undefined;
 }
 
 type DependencyStageName =
@@ -120,7 +126,7 @@ export function planConveyor(image: ResolvedImage, options: PlanConveyorOptions 
   const common = {
     image,
     imageKey: image.key,
-    platform: platformOf(build),
+    platform: platformOf(build) ?? options.hostPlatform,
     cacheVersion: image.cacheVersion ?? build.cacheVersion,
     imageSpec,
   };
