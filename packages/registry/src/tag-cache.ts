@@ -39,6 +39,8 @@ export class TagListCache {
   /** Sequence number of the listing each cached entry came from: an older listing never overwrites a newer one. */
   readonly #storedSeq = new Map<string, number>();
   #seq = 0;
+  /** Tags recorded or forgotten by this process, by repository, in order. */
+  readonly #mutations = new Map<string, { seq: number; tag: string; present: boolean }[]>();
   #listings = 0;
   #hits = 0;
 
@@ -70,20 +72,29 @@ export class TagListCache {
     return [...(await this.#wait(key, flight, options.signal))];
   }
 
-  /** Records a tag this process pushed; no effect when the repository was never listed. */
+  /**
+   * Records a tag this process pushed. It shows in the cached listing, and in a listing that was
+   * already in flight (which may have been answered before the push).
+   */
   recordTag(repository: Repository, tag: string): void {
-    const tags = this.#tags.get(repository.toString());
-    if (tags === undefined || tags.includes(tag)) return;
-    tags.push(tag);
-    tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#mutate(repository.toString(), tag, true);
   }
 
-  /** Records a tag this process deleted. */
+  /** Records a tag this process deleted (same rules as {@link recordTag}). */
   forgetTag(repository: Repository, tag: string): void {
-    const tags = this.#tags.get(repository.toString());
-    if (tags === undefined) return;
-    const index = tags.indexOf(tag);
-    if (index !== -1) tags.splice(index, 1);
+    this.#mutate(repository.toString(), tag, false);
+  }
+
+  #mutate(key: string, tag: string, present: boolean): void {
+    const seq = ++this.#seq;
+    let log = this.#mutations.get(key);
+    if (log === undefined) {
+      log = [];
+      this.#mutations.set(key, log);
+    }
+    log.push({ seq, tag, present });
+    const tags = this.#tags.get(key);
+    if (tags !== undefined) this.#tags.set(key, applyMutations(tags, [{ seq, tag, present }]));
   }
 
   /** Drops the cached listing of one repository, or of all. */
@@ -97,11 +108,13 @@ export class TagListCache {
     this.#listings++;
     const seq = ++this.#seq;
     const promise = this.#client.listTags(repository, { signal: controller.signal }).then((tags) => {
+      // Pushes and deletes recorded after this listing started may be missing from it.
+      const result = applyMutations(tags, (this.#mutations.get(key) ?? []).filter((m) => m.seq > seq));
       if ((this.#storedSeq.get(key) ?? 0) < seq) {
-        this.#tags.set(key, [...tags]);
+        this.#tags.set(key, result);
         this.#storedSeq.set(key, seq);
       }
-      return tags;
+      return result;
     });
     const flight: Flight = { promise, controller, waiters: 0 };
     this.#flights.set(key, flight);
@@ -142,4 +155,14 @@ export class TagListCache {
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+function applyMutations(tags: readonly string[], mutations: readonly { tag: string; present: boolean }[]): string[] {
+  if (mutations.length === 0) return [...tags];
+  const set = new Set(tags);
+  for (const m of mutations) {
+    if (m.present) set.add(m.tag);
+    else set.delete(m.tag);
+  }
+  return [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

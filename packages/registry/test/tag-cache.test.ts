@@ -13,9 +13,11 @@ function fakeLister(tags: Record<string, string[]>): ListTags & { calls: number;
     async listTags(repository: Parameters<RegistryClient['listTags']>[0], options: { signal?: AbortSignal } = {}) {
       fake.calls++;
       if (options.signal !== undefined) fake.signals.push(options.signal);
+      // The registry's answer is what it held when the request was made.
+      const answer = [...(tags[repository.toString()] ?? [])].sort();
       if (fake.gate !== undefined) await fake.gate;
       options.signal?.throwIfAborted();
-      return [...(tags[repository.toString()] ?? [])].sort();
+      return answer;
     },
   };
   return fake;
@@ -67,6 +69,33 @@ describe('TagListCache', () => {
     cache.invalidate(repo);
     expect(await cache.listTags(repo)).toEqual(['b']);
     expect(fake.calls).toBe(2);
+  });
+
+  it('keeps tags recorded while a listing was in flight', async () => {
+    const fake = fakeLister({ [repo.toString()]: ['old', 'gone'] });
+    gated(fake);
+    const cache = new TagListCache(fake);
+    const pending = cache.listTags(repo);
+    cache.recordTag(repo, 'new');
+    cache.forgetTag(repo, 'gone');
+    fake.release();
+    expect(await pending).toEqual(['new', 'old']);
+    expect(await cache.listTags(repo)).toEqual(['new', 'old']);
+  });
+
+  it('never lets an older listing overwrite a newer one', async () => {
+    const data = { [repo.toString()]: ['a'] };
+    const fake = fakeLister(data);
+    gated(fake);
+    const firstGate = fake.release;
+    const cache = new TagListCache(fake);
+    const slow = cache.listTags(repo);
+    fake.gate = undefined;
+    data[repo.toString()] = ['a', 'b'];
+    expect(await cache.listTags(repo, { live: true })).toEqual(['a', 'b']);
+    firstGate();
+    await slow;
+    expect(await cache.listTags(repo)).toEqual(['a', 'b']);
   });
 
   it('cancels a shared listing only when every waiter has aborted', async () => {
