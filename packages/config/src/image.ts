@@ -124,6 +124,12 @@ export function readImageDocument(input: ImageDocInput): ImageDocResult | undefi
         hint: 'Turn the artifact into `image: NAME` with `final: false`.',
       });
     }
+  } else {
+    for (const entry of dockerfileEntries) {
+      dc.report('CONFLICTING_KEYS', `"${entry.key}" is a Dockerfile image directive and cannot be used in a stapel image (one with from/fromImage)`, entry.keyNode, entry.segments, {
+        hint: 'Use either `dockerfile` (with context, args, …) or stapel directives (from, git, shell, …) in one image, not both.',
+      });
+    }
   }
 
   const refs: ImageReference[] = [];

@@ -692,6 +692,21 @@ dockerfile: Dockerfile
     );
   });
 
+  it('rejects Dockerfile directives in a stapel image', () => {
+    expectProblemAt(
+      `
+project: demo
+configVersion: 1
+---
+image: a
+from: alpine
+«target: build
+`,
+      'CONFLICTING_KEYS',
+      { path: 'image "a" → target' },
+    );
+  });
+
   it('rejects image and artifact in one document', () => {
     expectProblemAt(
       `
