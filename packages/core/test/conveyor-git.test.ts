@@ -8,11 +8,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
 import {
   computeStageDigest,
+  currentCommits,
   gatherStageFacts,
   planConveyor,
   type ImageConveyor,
+  type PreviousStage,
   type StageDigestResult,
 } from '../src/conveyor/index.js';
+import type { StageName } from '../src/ids.js';
 import { DigestError, EMPTY_SHA256, hashArgs } from '../src/digest/index.js';
 import { compareInputs } from '../src/explain/index.js';
 import { gitMapping, shell, stapelImage, TempRepo } from './fixtures/digest/kit.js';
@@ -162,5 +165,53 @@ describe('gitLatestPatch and gitCache', () => {
     expect(Buffer.from(facts.patches?.[0]?.bytes ?? new Uint8Array()).toString('utf8')).toBe(expected.toString('utf8'));
     const result = computeStageDigest(conveyor, 'gitLatestPatch', { facts });
     expect(result.kind === 'digest' && result.dependencies).toBe(createHash('sha256').update(expected).digest('hex'));
+  });
+});
+
+describe('a whole conveyor across commits', () => {
+  /**
+   * Runs the conveyor the way the engine does: stage by stage, gathering facts, selecting a stored stage
+   * with the same digest when there is one (its recorded commits then feed the next digest), otherwise
+   * "building" it at the current commit. `store` maps digest → recorded commits.
+   */
+  async function run(conveyor: ImageConveyor, commit: string, store: Map<string, string[]>): Promise<Map<StageName, string>> {
+    const digests = new Map<StageName, string>();
+    let prev: PreviousStage | undefined;
+    let gitBase: string[] | undefined;
+    for (const stage of conveyor.stages) {
+      const facts = await gatherStageFacts(conveyor, stage.name, { repository, commit, prevBuiltStageCommits: gitBase });
+      const result = computeStageDigest(conveyor, stage, { prev, facts });
+      if (result.kind === 'empty') continue;
+      const commits = store.get(result.digest) ?? currentCommits(conveyor, commit);
+      store.set(result.digest, commits);
+      digests.set(stage.name, result.digest);
+      prev = { digest: result.digest, gitRelated: stage.gitRelated, commits };
+      if (stage.gitRelated) gitBase = commits;
+    }
+    return digests;
+  }
+
+  it('reuses everything up to install for a change outside stageDependencies; gitLatestPatch carries it', async () => {
+    const conveyor = planConveyor(
+      stapelImage({
+        git: [gitMapping({ stageDependencies: { install: ['package.json'], beforeSetup: [], setup: [] } })],
+        shell: shell({ install: ['npm ci'] }),
+      }),
+    );
+    const store = new Map<string, string[]>();
+    const first = await run(conveyor, repo.git('rev-parse', 'HEAD'), store);
+    expect([...first.keys()]).toEqual(['from', 'gitArchive', 'install']);
+
+    repo.write('src/main.js', 'console.log("changed")\n');
+    const second = await run(conveyor, repo.commit('code'), store);
+    expect([...second.keys()]).toEqual(['from', 'gitArchive', 'install', 'gitLatestPatch']);
+    for (const stage of ['from', 'gitArchive', 'install'] as const) expect(second.get(stage)).toBe(first.get(stage));
+
+    repo.write('package.json', '{"name":"b"}\n');
+    const third = await run(conveyor, repo.commit('deps'), store);
+    expect(third.get('gitArchive')).toBe(first.get('gitArchive'));
+    expect(third.get('install')).not.toBe(first.get('install'));
+    // install was rebuilt at the new commit, so nothing is left for gitLatestPatch
+    expect(third.has('gitLatestPatch')).toBe(false);
   });
 });
