@@ -12,6 +12,8 @@ export type DockerErrorCode =
   | 'DOCKER_UNSUPPORTED'
   /** An owner or group name does not exist in the image's `/etc/passwd` / `/etc/group`. */
   | 'DOCKER_UNKNOWN_OWNER'
+  /** The import checksum command failed in the source image (no shell or tools, or an error). */
+  | 'DOCKER_CHECKSUM_FAILED'
   /** A `docker` directive or mount cannot be turned into image config (e.g. a malformed HEALTHCHECK). */
   | 'DOCKER_INVALID_INSTRUCTION';
 

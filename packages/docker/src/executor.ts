@@ -15,7 +15,7 @@
  * or LABEL values) and adds no layer, since the container's filesystem is unchanged. Only `from:
  * scratch`, which has no image to create a container from, is a tiny `docker build` (`FROM scratch`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,7 +50,6 @@ import { LineTail, readContainerLog, readProgress, streamLines } from './output.
 import {
   ancestors,
   buildScript,
-  createPathSelection,
   deletionLines,
   isStrictlyUnder,
   joinTarPath,
@@ -59,7 +58,6 @@ import {
   tarPath,
 } from './paths.js';
 import { packEntries, readFirstFile, rerootImport, type Ownership, type PackedEntry } from './tar.js';
-import tar from 'tar-stream';
 
 /** The slice of dockerode the executor uses (STYLE rule 4). */
 export type DockerExecutorClient = Pick<Dockerode, 'createContainer' | 'getContainer' | 'getImage' | 'buildImage' | 'pull'>;
@@ -366,25 +364,55 @@ export class DockerExecutor implements Executor {
   }
 
   /**
-   * The checksum of the files an import takes (werf's import source checksum): every regular file under
-   * `add` that the include/exclude globs select, as `<md5>  <absolute path>` lines sorted by path
-   * (bytewise), each ending in a newline; the result is the md5 hex of those lines.
+   * The checksum of the files an import takes: the port hands over werf's checksum command, which is
+   * run with `/bin/sh -c` in a container of the source image (network `none`, removed afterwards);
+   * the result is the first field of its output. The source image must have a POSIX shell, `find`,
+   * `sort`, `xargs`, `md5sum` and `cut`.
    */
   async importChecksum(request: ImportChecksumRequest, options: CallOptions = {}): Promise<string> {
     const { signal } = options;
     signal?.throwIfAborted();
+    const context = { image: request.sourceImageRef, stage: 'import' };
+    const fail = (why: string, lines: readonly string[], cause?: unknown): DockerError =>
+      new DockerError('DOCKER_CHECKSUM_FAILED', `checksum of ${request.add} in image ${request.sourceImageRef} failed: ${why}${formatTail(lines)}`, {
+        hint: 'The source image of an import needs /bin/sh, find, sort, xargs, md5sum and cut for the checksum werf computes.',
+        data: { ref: request.sourceImageRef, value: request.add, operation: 'importChecksum' },
+        cause,
+      });
+    const container = await this.#createContainer(
+      'checksum',
+      { Image: request.sourceImageRef, Entrypoint: ['/bin/sh', '-c'], Cmd: [request.command], User: '0:0', WorkingDir: '/' },
+      context,
+      signal,
+    );
+    const kill = (): void => {
+      container.kill().catch(() => undefined);
+    };
+    signal?.addEventListener('abort', kill, { once: true });
     try {
-      const lines = await this.#withSourceArchive(
-        request.sourceImageRef,
-        request.add,
-        { image: request.sourceImageRef, stage: 'import', label: 'checksum' },
-        signal,
-        (archive) => fileDigests(archive, request),
-      );
-      return createHash('md5').update(lines.map((line) => `${line}\n`).join('')).digest('hex');
-    } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
-      throw error;
+      let status: number;
+      const stdout: string[] = [];
+      const all: string[] = [];
+      try {
+        await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
+        status = ((await container.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode?: number }).StatusCode ?? -1;
+        const logs = await container.logs({ follow: false, stdout: true, stderr: true, abortSignal: signal });
+        await readContainerLog(Readable.from([logs]), (line, channel) => {
+          all.push(line);
+          if (channel === 'stdout') stdout.push(line);
+        });
+      } catch (error) {
+        if (signal?.aborted) throw abortReason(signal);
+        throw fail(engineMessage(error), [], error);
+      }
+      signal?.throwIfAborted();
+      if (status !== 0) throw fail(`exit code ${status}`, all.slice(-this.#tailLines));
+      const checksum = stdout.join('\n').trim().split(/\s+/)[0] ?? '';
+      if (checksum === '') throw fail('no output', all.slice(-this.#tailLines));
+      return checksum;
+    } finally {
+      signal?.removeEventListener('abort', kill);
+      await container.remove({ force: true, v: true }).catch(() => undefined);
     }
   }
 
@@ -548,7 +576,15 @@ export class DockerExecutor implements Executor {
     }
     signal?.throwIfAborted();
     if (status === 0) return;
-    const marker = readFailureMarker(tail.lines);
+    // The followed stream may end before the engine has delivered the last lines; read the tail again.
+    const lines: string[] = [];
+    try {
+      const last = await container.logs({ follow: false, stdout: true, stderr: true, tail: this.#tailLines + 1, abortSignal: signal });
+      await readContainerLog(Readable.from([last]), (line) => lines.push(line));
+    } catch {
+      lines.push(...tail.lines);
+    }
+    const marker = readFailureMarker(lines);
     const outputTail = marker.output.slice(-this.#tailLines);
     const step = marker.step;
     const digestData = { image: request.image, stage: request.stage, digest: request.digest, exitCode: status, outputTail };
@@ -684,35 +720,6 @@ export function mountsHostConfig(mounts: readonly ShellStageRequest['mounts'][nu
 
 /** An import checksum's input. */
 export type ImportChecksumRequest = Parameters<Executor['importChecksum']>[0];
-
-/** `<md5>  <absolute path>` of every selected regular file of a `getArchive` tar of `request.add`, sorted. */
-async function fileDigests(archive: NodeJS.ReadableStream, request: ImportChecksumRequest): Promise<string[]> {
-  const extract = tar.extract();
-  Readable.from(archive as AsyncIterable<Buffer>).pipe(extract);
-  const selection = createPathSelection(request.includePaths, request.excludePaths);
-  const addIsRoot = tarPath(request.add) === '';
-  const relativeName = (name: string): string => {
-    const stripped = name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-    if (addIsRoot) return stripped;
-    const slash = stripped.indexOf('/');
-    return slash === -1 ? '' : stripped.slice(slash + 1);
-  };
-  const digests = new Map<string, string>();
-  const byName = new Map<string, string>();
-  for await (const entry of extract) {
-    const hash = createHash('md5');
-    for await (const chunk of entry) hash.update(chunk as Buffer);
-    const relative = relativeName(entry.header.name);
-    let digest: string | undefined;
-    if (entry.header.type === 'file') digest = hash.digest('hex');
-    else if (entry.header.type === 'link' && entry.header.linkname) digest = byName.get(relativeName(entry.header.linkname));
-    if (digest === undefined) continue;
-    byName.set(relative, digest);
-    if (!selection.keeps(relative)) continue;
-    digests.set(relative === '' ? path.posix.normalize(request.add) : path.posix.join('/', tarPath(request.add), relative), digest);
-  }
-  return [...digests.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => `${digests.get(p)!}  ${p}`);
-}
 
 async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -44,8 +44,11 @@ class LineSplitter {
  * Reads a container's multiplexed log stream (stdout and stderr frames) and calls `onLine` with each
  * line in arrival order. Resolves when the stream ends.
  */
-export async function readContainerLog(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
-  const splitters = [new LineSplitter(onLine), new LineSplitter(onLine)];
+export async function readContainerLog(
+  stream: NodeJS.ReadableStream,
+  onLine: (line: string, channel: 'stdout' | 'stderr') => void,
+): Promise<void> {
+  const splitters = [new LineSplitter((line) => onLine(line, 'stdout')), new LineSplitter((line) => onLine(line, 'stderr'))];
   let buffer = Buffer.alloc(0);
   for await (const chunk of Readable.from(stream as AsyncIterable<Buffer | string>)) {
     buffer = Buffer.concat([buffer, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
