@@ -94,7 +94,7 @@ export class TagListCache {
     }
     log.push({ seq, tag, present });
     const tags = this.#tags.get(key);
-    if (tags !== undefined) this.#tags.set(key, applyMutations(tags, [{ seq, tag, present }]));
+    if (tags !== undefined) this.#tags.set(key, applyMutations(tags, [{ tag, present }]));
   }
 
   /** Drops the cached listing of one repository, or of all. */
