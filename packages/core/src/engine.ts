@@ -21,6 +21,8 @@ import {
   type StagePlan,
 } from './conveyor/index.js';
 import { importId, importSourceChecksumCommand } from './digest/imports.js';
+import type { DigestInput } from './digest/inputs.js';
+import { DIGEST_INPUTS_LABEL, encodeInputsRecord } from './explain/explain.js';
 import { CoreError } from './errors.js';
 import type { BuildEventListener } from './events.js';
 import { formatStageId, type StageDigest, type StageName } from './ids.js';
@@ -123,6 +125,8 @@ interface StageContext {
   /** Commits per mapping recorded on the nearest git-related stage so far (the patch base). */
   gitBase: readonly (string | undefined)[] | undefined;
   importChecksums: Readonly<Record<string, string>>;
+  /** The digest's labelled inputs, recorded on a built stage for `explain`. */
+  inputs: readonly DigestInput[];
 }
 
 class StageEngine implements Engine {
@@ -199,11 +203,11 @@ class StageEngine implements Engine {
         const digest = result.digest;
         this.#emit({ type: 'stageStarted', image: image.key, stage: stage.name, digest });
         const stageContext: StageContext = {
-          build, image, conveyor, stage, digest, prev: prev?.record, gitBase, importChecksums,
+          build, image, conveyor, stage, digest, prev: prev?.record, gitBase, importChecksums, inputs: result.inputs,
         };
         const obtained = await build.flights.run(digest, (flightSignal) => this.#obtain(stageContext, flightSignal), { signal });
         const durationMs = this.#clock.now() - stageStart;
-        stages.push({ name: stage.name, stage: obtained.stage, status: obtained.status, durationMs });
+        stages.push({ name: stage.name, stage: obtained.stage, status: obtained.status, durationMs, inputs: result.inputs });
         this.#emit({
           type: 'stageFinished', image: image.key, stage: stage.name, digest,
           stageId: formatStageId(obtained.stage.id), status: obtained.status, durationMs,
@@ -243,7 +247,10 @@ class StageEngine implements Engine {
       repository: this.#options.repository,
       commit: build.commit,
       prevBuiltStageCommits: gitBase,
-      dockerfile: this.#options.dockerfile,
+      dockerfile:
+        image.kind === 'dockerfile'
+          ? { ...this.#options.dockerfile, dependencyArgs: dependencyTargets(build, image.dependencies, 'targetBuildArg') }
+          : this.#options.dockerfile,
       signal,
     });
     const facts: StageFacts = { ...gathered };
@@ -301,15 +308,18 @@ class StageEngine implements Engine {
       digest,
       commits: stage.gitRelated ? currentCommits(context.conveyor, build.commit) : [],
     });
-    const labels = stageLabels({
-      project: this.#options.config.project,
-      digest,
-      contentDigest,
-      parentStageId: context.prev?.id,
-      commits,
-      headCommit: build.commit,
-      importChecksums: context.importChecksums,
-    });
+    const labels = {
+      ...stageLabels({
+        project: this.#options.config.project,
+        digest,
+        contentDigest,
+        parentStageId: context.prev?.id,
+        commits,
+        headCommit: build.commit,
+        importChecksums: context.importChecksums,
+      }),
+      [DIGEST_INPUTS_LABEL]: encodeInputsRecord(context.inputs),
+    };
     const request = buildRequest(context, labels);
     let built;
     try {

@@ -2,6 +2,7 @@
  * The build report (SPEC §4.5): werf's build report shape, field names included, plus Strata's
  * `Digest`, `StageID` and `Status`.
  */
+import type { DigestInput } from './digest/inputs.js';
 import { formatStageId, type StageName } from './ids.js';
 import type { StageRecord } from './ports/stage-store.js';
 
@@ -55,6 +56,8 @@ export interface StageOutcome {
   status: StageStatus;
   /** Time spent obtaining the stage (lookup, build, publish). */
   durationMs: number;
+  /** The digest's labelled inputs (for `explain`), when the engine computed them. */
+  inputs?: readonly DigestInput[] | undefined;
 }
 
 /** One image's outcome, as the engine records it. */

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type ResolvedConfig } from '@strata/config';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
-import { createEngine, systemClock, type BuildEvent, type BuildResult, type EngineOptions, type StageStore } from '@strata/core';
+import { DIGEST_INPUTS_LABEL, createEngine, decodeInputsRecord, systemClock, type BuildEvent, type BuildResult, type EngineOptions, type StageStore } from '@strata/core';
 import { FakeExecutor, MemoryStageBackend, MemoryStageLock, MemoryStageStore } from '@strata/core/testing';
 import { ScratchRepo } from './support/git-repo.js';
 
@@ -108,6 +108,10 @@ describe('engine', () => {
     expect(requests['app/install']).toMatchObject({ baseImageRef: `memory/primary:${archiveStage?.StageID}` });
     expect(requests['app/gitArchive']?.labels).toMatchObject({ werf: 'demo', 'werf-project-repo-commit': head });
     expect(Object.entries(requests['app/gitArchive']?.labels ?? {}).some(([k, v]) => /^werf-git-[0-9a-f]{64}-commit$/.test(k) && v === head)).toBe(true);
+    // Built stages record their digest inputs for `explain`.
+    const record = decodeInputsRecord(requests['app/install']?.labels[DIGEST_INPUTS_LABEL] ?? '');
+    expect(record?.inputs.map((node) => node.l)).toContain('stage dependencies');
+    expect(result.images.find((i) => i.image === 'app')?.stages[2]?.inputs?.length).toBeGreaterThan(0);
   });
 
   it('reuses git stages along history and patches forward', async () => {
@@ -227,6 +231,60 @@ shell:
     expect(executor.calls).toEqual([]);
     expect(statuses(fromCache, 'app').every((s) => s.endsWith(':copied'))).toBe(true);
     expect((await elsewhere.listStageIds(undefined)).length).toBe(7);
+  });
+
+  it('imports files by content: an upstream rebuild with identical output does not cascade', async () => {
+    const text = (toolVersion: string) => `project: demo
+configVersion: 1
+---
+artifact: tool
+from: alpine:3.18
+cacheVersion: "${toolVersion}"
+shell:
+  install: [make tool]
+---
+image: app
+from: alpine:3.18
+import:
+- artifact: tool
+  add: /out/tool
+  to: /usr/bin/tool
+  after: install
+shell:
+  install: [echo app]
+`;
+    const primary = new MemoryStageStore({ name: 'primary' });
+    const executor = new FakeExecutor({ importContent: (request) => `${request.add} same bytes` });
+    const first = await createEngine({ config: config(text('1')), repository, stores: { primary }, lock: new MemoryStageLock(), executor }).build();
+    const request = executor.calls.find((r) => r.stage === 'dependenciesAfterInstall');
+    expect(request).toMatchObject({
+      kind: 'dependencies',
+      imports: [{ sourceImage: 'tool', sourceImageRef: first.report.Images.tool?.DockerImageName, add: '/out/tool', to: '/usr/bin/tool' }],
+    });
+    expect(Object.keys(request?.labels ?? {}).some((k) => /^werf-import-checksum-[0-9a-f]{64}$/.test(k))).toBe(true);
+
+    const second = await createEngine({ config: config(text('2')), repository, stores: { primary }, lock: new MemoryStageLock(), executor }).build();
+    expect(statuses(second, 'tool')).toEqual(['from:built', 'install:built']);
+    expect(statuses(second, 'app')).toEqual(['from:reused', 'install:reused', 'dependenciesAfterInstall:reused']);
+  });
+
+  it('builds Dockerfile images with dependency build args', async () => {
+    repo.write('Dockerfile', 'FROM alpine:3.18\nARG BASE\nRUN echo $BASE\n');
+    repo.commit('dockerfile');
+    const text = `${CONFIG}---
+image: web
+dockerfile: Dockerfile
+dependencies:
+- image: base
+  imports:
+  - type: ImageName
+    targetBuildArg: BASE
+`;
+    const { engine, executor } = engineWith({ config: config(text) });
+    const result = await engine.build(['web']);
+    const request = executor.calls.find((r) => r.image === 'web');
+    expect(request).toMatchObject({ kind: 'dockerfile', dockerfile: 'Dockerfile', context: '.', buildArgs: { BASE: result.report.Images.base?.DockerImageName } });
+    expect(statuses(result, 'web')).toEqual(['dockerfile:built']);
   });
 
   it('reports the failing image and stage', async () => {

@@ -11,6 +11,11 @@ export interface FakeExecutorOptions {
    * a race); throw to make the build fail.
    */
   onBuild?: ((request: StageBuildRequest, signal: AbortSignal | undefined) => Promise<void> | void) | undefined;
+  /**
+   * The content identity of imported files, to model an upstream rebuild with identical output.
+   * @default the request itself (source image ref and selection)
+   */
+  importContent?: ((request: ImportChecksumRequest) => string) | undefined;
 }
 
 /**
@@ -22,12 +27,12 @@ export class FakeExecutor implements Executor {
   readonly calls: StageBuildRequest[] = [];
   /** Builds that completed. */
   readonly built: { request: StageBuildRequest; result: BuiltStage }[] = [];
-  /** Source image ref → content identity used by {@link importChecksum}; set entries in tests. */
-  readonly fileChecksums = new Map<string, string>();
   readonly #onBuild: FakeExecutorOptions['onBuild'];
+  readonly #importContent: FakeExecutorOptions['importContent'];
 
   constructor(options: FakeExecutorOptions = {}) {
     this.#onBuild = options.onBuild;
+    this.#importContent = options.importContent;
   }
 
   async buildStage(request: StageBuildRequest, options: CallOptions = {}): Promise<BuiltStage> {
@@ -43,14 +48,10 @@ export class FakeExecutor implements Executor {
     return result;
   }
 
-  /**
-   * A checksum derived from the source image ref and the selection, unless {@link fileChecksums} maps the
-   * source image ref to a fixed value (to model an upstream rebuild with identical output).
-   */
+  /** An md5 of the `importContent` option's answer (by default of the request itself). */
   importChecksum(request: ImportChecksumRequest, options: CallOptions = {}): Promise<string> {
     options.signal?.throwIfAborted();
-    const fixed = this.fileChecksums.get(request.sourceImageRef);
-    const text = fixed ?? canonicalJson(request);
+    const text = this.#importContent ? this.#importContent(request) : canonicalJson(request);
     return Promise.resolve(createHash('md5').update(text).digest('hex'));
   }
 }
