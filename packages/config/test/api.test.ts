@@ -44,3 +44,20 @@ describe('public API', () => {
     expect(imageKey({ name: 'x' })).toBe('x');
   });
 });
+
+describe('renderConfigText (the template seam)', () => {
+  it('passes plain YAML through with the BOM removed', () => {
+    expect(api.renderConfigText('\uFEFFproject: a\n', 'werf.yaml')).toEqual({ ok: true, text: 'project: a\n' });
+  });
+
+  it('reports each templated line at its first action', () => {
+    const result = api.renderConfigText('project: a\n{{ $x := 1 }}\nimage: {{ .Name }}-{{ .Env }}\n', 'werf.yaml');
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.problems.map((p) => [p.code, p.line, p.column])).toEqual([
+        ['UNSUPPORTED_GO_TEMPLATE', 2, 1],
+        ['UNSUPPORTED_GO_TEMPLATE', 3, 8],
+      ]);
+    }
+  });
+});
