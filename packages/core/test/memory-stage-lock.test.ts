@@ -10,7 +10,9 @@ describeStageLockContract('MemoryStageLock (manual clock)', () => {
 
 describeStageLockContract('MemoryStageLock (system clock)', () => {
   const lock = new MemoryStageLock({ clock: systemClock });
-  return { client: () => lock, ttlMs: 60, elapse: (ms) => systemClock.sleep(Math.max(ms, 5)), crash: (handle) => lock.crash(handle) };
+  // Real time: a lease must outlive event-loop stalls on a loaded machine (a stalled holder rightly loses
+  // it), so the ttl is far above any expected stall.
+  return { client: () => lock, ttlMs: 400, elapse: (ms) => systemClock.sleep(Math.max(ms, 5)), crash: (handle) => lock.crash(handle) };
 });
 
 describe('MemoryStageLock', () => {
