@@ -26,7 +26,7 @@ import type {
   TreeEntry,
 } from './repository.js';
 import { GitError } from './repository.js';
-import { contentPadding, encodeHeader, TAR_END } from './tar.js';
+import { TarWriter } from './tar.js';
 import { lazyWalk, lsTreeChecksumOf, sortByPath, typeOfMode, normalizeMode, type TreeSource } from './walk.js';
 
 /** Parses a raw git tree object (`<mode> <name>\0<20-byte id>`…) into entries under `dir`. */
@@ -111,7 +111,7 @@ export abstract class BaseGitRepository implements GitRepository {
   /** Tree access for one commit; throws `GIT_UNKNOWN_REF` when the commit does not exist. */
   protected abstract treeSource(commit: ObjectId, signal?: AbortSignal): Promise<TreeSource>;
   /** Blob contents in the order of `oids`. */
-  protected abstract readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer>;
+  protected abstract readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer[]>;
 
   async getCommit(ref: string, options?: GitCallOptions): Promise<ObjectId> {
     const id = await this.findCommit(ref, options);
@@ -168,39 +168,31 @@ export abstract class BaseGitRepository implements GitRepository {
     const { basePath, matcher } = resolveFilter(request);
     const source = await this.treeSource(request.commit, signal);
     const baseEntry = await source.entryAt(basePath);
+    const owner = ownerFields(request.owner);
+    const group = ownerFields(request.group);
+    const tar = new TarWriter({ mtimeMs: info.timeMs, uid: owner.id, uname: owner.name, gid: group.id, gname: group.name });
     if (baseEntry === undefined) {
-      yield TAR_END;
+      yield* tar.finish();
       return;
     }
     const files = await lazyWalk(source, basePath, matcher, true, signal);
-    const owner = ownerFields(request.owner);
-    const group = ownerFields(request.group);
-    const common = { mtimeMs: info.timeMs, uid: owner.id, uname: owner.name, gid: group.id, gname: group.name };
     const prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
     const baseIsFile = baseEntry.type !== 'tree';
     const nameOf = (rel: string): string => (prefix === '' ? rel : `${prefix}/${rel}`);
 
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const push = (b: Buffer): void => {
-      if (b.length === 0) return;
-      pending.push(b);
-      pendingBytes += b.length;
-    };
-    const flush = (): Buffer => {
-      const out = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      return out;
-    };
+    let lastDir = '';
     const emitted = new Set<string>();
     const ensureDirs = (rel: string): void => {
+      const slash = rel.lastIndexOf('/');
+      const parent = slash < 0 ? '' : rel.slice(0, slash);
+      if (parent === lastDir || parent === '') return;
+      lastDir = parent;
       let i = rel.indexOf('/');
       while (i >= 0) {
         const dir = rel.slice(0, i);
         if (!emitted.has(dir)) {
           emitted.add(dir);
-          for (const b of encodeHeader({ ...common, name: `${nameOf(dir)}/`, type: 'directory', mode: 0o755 })) push(b);
+          tar.add('directory', `${nameOf(dir)}/`, 0o755);
         }
         i = rel.indexOf('/', i + 1);
       }
@@ -208,8 +200,9 @@ export abstract class BaseGitRepository implements GitRepository {
 
     const blobs = files.filter((e) => e.type === 'blob').map((e) => e.objectId);
     const iterator = this.readBlobs(blobs, signal)[Symbol.asyncIterator]();
+    let batch: Buffer[] = [];
+    let at = 0;
     for (const entry of files) {
-      if (signal?.aborted) throw abortReason(signal);
       let name: string;
       if (baseIsFile) {
         name = prefix !== '' ? prefix : entry.path.slice(entry.path.lastIndexOf('/') + 1);
@@ -219,24 +212,23 @@ export abstract class BaseGitRepository implements GitRepository {
         name = nameOf(rel);
       }
       if (entry.type === 'commit') {
-        for (const b of encodeHeader({ ...common, name: `${name}/`, type: 'directory', mode: 0o755 })) push(b);
+        emitted.add(relativeTo(entry.path, basePath));
+        tar.add('directory', `${name}/`, 0o755);
         continue;
       }
-      const next = await iterator.next();
-      if (next.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
-      const content = next.value;
-      if (entry.mode === '120000') {
-        for (const b of encodeHeader({ ...common, name, type: 'symlink', linkname: content.toString('utf8'), mode: 0o777 })) push(b);
-      } else {
-        const mode = entry.mode === '100755' ? 0o755 : 0o644;
-        for (const b of encodeHeader({ ...common, name, type: 'file', mode, size: content.length })) push(b);
-        push(content);
-        push(contentPadding(content.length));
+      while (at >= batch.length) {
+        for (const chunk of tar.take()) yield chunk;
+        if (signal?.aborted) throw abortReason(signal);
+        const r = await iterator.next();
+        if (r.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
+        batch = r.value;
+        at = 0;
       }
-      if (pendingBytes >= 1 << 20) yield flush();
+      const content = batch[at++]!;
+      if (entry.mode === '120000') tar.add('symlink', name, 0o777, undefined, content.toString('utf8'));
+      else tar.add('file', name, entry.mode === '100755' ? 0o755 : 0o644, content);
     }
-    push(TAR_END);
-    yield flush();
+    yield* tar.finish();
   }
 
   /** Shared filtering for diff results: werf's mapping matcher on each changed path. */

@@ -144,11 +144,11 @@ export class IsomorphicGitRepository extends BaseGitRepository {
     };
   }
 
-  protected async *readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer> {
+  protected async *readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer[]> {
     for (const oid of oids) {
       if (signal?.aborted) throw abortReason(signal);
       const { blob } = await git.readBlob({ ...this.base(), oid });
-      yield Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+      yield [Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)];
     }
   }
 

@@ -16,7 +16,8 @@ import { abortReason } from '@strata/errors';
 import { assertCommitId, BaseGitRepository, parseRawTree, resolveFilter, shallowError, unknownCommit } from './base.js';
 import { CommitGraph } from './graph.js';
 import { normalizeRepoPath } from './paths.js';
-import { CatFileBatch, runGit } from './proc.js';
+import { spawn } from 'node:child_process';
+import { binaryMissing, CatFileBatch, gitEnv, runGit } from './proc.js';
 import type {
   AncestryQuery,
   ChangedPath,
@@ -245,25 +246,127 @@ export class NativeGitRepository extends BaseGitRepository {
     };
   }
 
-  protected async *readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer> {
-    const window = 512;
-    const inflight: Promise<Buffer>[] = [];
-    let next = 0;
-    const issue = (): void => {
-      const oid = oids[next++]!;
-      inflight.push(
-        this.batch.read(oid).then((obj) => {
-          if (obj === undefined) throw new GitError('GIT_COMMAND_FAILED', `blob ${oid} is missing from ${this.root}`, { data: { ref: oid } });
-          return obj.content;
-        }),
-      );
+  /**
+   * Streams blobs through a dedicated `git cat-file --batch` (the shared one serves small reads):
+   * requests are written with backpressure and answers are sliced out of stdout without copies.
+   */
+  protected async *readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer[]> {
+    if (oids.length === 0) return;
+    if (signal?.aborted) throw abortReason(signal);
+    const child = spawn(this.gitBinary, ['cat-file', '--batch', '--buffer'], { cwd: this.root, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    let spawnError: Error | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e.code === 'ENOENT' ? binaryMissing(this.gitBinary, e) : e;
+    });
+    child.stdin.on('error', () => undefined);
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
     };
-    while (next < oids.length && inflight.length < window) issue();
-    while (inflight.length > 0) {
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const writer = (async () => {
+      const step = 2048;
+      for (let i = 0; i < oids.length; i += step) {
+        const ok = child.stdin.write(`${oids.slice(i, i + step).join('\n')}\n`);
+        if (!ok) await new Promise<void>((resolve) => child.stdin.once('drain', resolve));
+        if (child.stdin.destroyed) return;
+      }
+      child.stdin.end();
+    })();
+    // stdout is read eagerly (up to a high-water mark) so git never waits on a full pipe while
+    // the consumer is busy; parsed blobs queue up in batches.
+    const queue: Buffer[][] = [];
+    let queuedBytes = 0;
+    let finished = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    let leftover: Buffer | undefined;
+    let need = -1;
+    let size = 0;
+    let parts: Buffer[] = [];
+    child.stdout.on('data', (raw: Buffer) => {
+      if (failure !== undefined) return;
+      const chunk: Buffer = leftover ? Buffer.concat([leftover, raw]) : raw;
+      leftover = undefined;
+      const ready: Buffer[] = [];
+      let i = 0;
+      while (i < chunk.length) {
+        if (need < 0) {
+          const nl = chunk.indexOf(10, i);
+          if (nl < 0) {
+            leftover = chunk.subarray(i);
+            break;
+          }
+          const sp = chunk.lastIndexOf(32, nl);
+          const last = chunk.toString('latin1', sp + 1, nl);
+          if (!/^\d+$/.test(last)) {
+            failure = new GitError('GIT_COMMAND_FAILED', `object ${chunk.toString('latin1', i, nl)} in ${this.root}`, { data: { repository: this.root } });
+            child.kill();
+            notify();
+            return;
+          }
+          size = Number(last);
+          need = size + 1;
+          parts = [];
+          i = nl + 1;
+        }
+        const take = Math.min(need, chunk.length - i);
+        parts.push(chunk.subarray(i, i + take));
+        need -= take;
+        i += take;
+        if (need === 0) {
+          const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          ready.push(whole.subarray(0, size));
+          need = -1;
+        }
+      }
+      if (ready.length > 0) {
+        queue.push(ready);
+        queuedBytes += raw.length;
+        if (queuedBytes > 32 << 20) child.stdout.pause();
+        notify();
+      }
+    });
+    child.stdout.on('end', () => {
+      finished = true;
+      notify();
+    });
+    child.on('error', () => {
+      finished = true;
+      notify();
+    });
+    let received = 0;
+    try {
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        const batch = queue.shift();
+        if (batch !== undefined) {
+          queuedBytes = queue.length === 0 ? 0 : Math.max(0, queuedBytes - batch.reduce((n, b) => n + b.length, 0));
+          if (child.stdout.isPaused() && queuedBytes < 8 << 20) child.stdout.resume();
+          received += batch.length;
+          yield batch;
+          continue;
+        }
+        if (finished) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
       if (signal?.aborted) throw abortReason(signal);
-      const content = await inflight.shift()!;
-      if (next < oids.length) issue();
-      yield content;
+      if (spawnError !== undefined) throw spawnError;
+      if (received !== oids.length) {
+        throw new GitError('GIT_COMMAND_FAILED', `git cat-file --batch returned ${received} of ${oids.length} blobs: ${stderr.trim()}`, {
+          data: { repository: this.root, stderr },
+        });
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (child.exitCode === null) child.kill();
+      await writer.catch(() => undefined);
     }
   }
 

@@ -2,15 +2,11 @@
  * A minimal, deterministic ustar writer (PAX records for long names and link targets).
  *
  * Strata writes its own because tar-stream's per-entry machinery cost about 5× `git archive` on a
- * 50,000-file tree (bench/git); this writer batches headers and contents into large chunks.
+ * 50,000-file tree (bench/git). This writer encodes headers from per-mode templates straight into
+ * 1 MiB output chunks.
  */
 
-export interface TarHeader {
-  name: string;
-  type: 'file' | 'directory' | 'symlink';
-  mode: number;
-  size?: number;
-  linkname?: string;
+export interface TarCommon {
   mtimeMs: number;
   uid: number;
   gid: number;
@@ -18,50 +14,21 @@ export interface TarHeader {
   gname: string;
 }
 
-const BLOCK = 512;
+export type TarEntryType = 'file' | 'directory' | 'symlink';
 
-function writeString(buf: Buffer, offset: number, length: number, value: string): boolean {
-  const bytes = Buffer.byteLength(value);
-  if (bytes > length) return false;
-  buf.write(value, offset, length, 'utf8');
-  return true;
-}
+const BLOCK = 512;
+const CHUNK = 1 << 20;
 
 function writeOctal(buf: Buffer, offset: number, length: number, value: number): void {
-  const text = Math.floor(value).toString(8).padStart(length - 1, '0');
-  buf.write(`${text}\0`, offset, length, 'latin1');
+  buf.write(`${Math.floor(value).toString(8).padStart(length - 1, '0')}\0`, offset, length, 'latin1');
 }
 
 function paxRecord(key: string, value: string): string {
   const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body) + 1;
-  for (;;) {
-    const candidate = String(len).length + Buffer.byteLength(body);
-    if (candidate === len) break;
-    len = candidate;
-  }
+  const bodyLen = Buffer.byteLength(body);
+  let len = bodyLen + 1;
+  while (String(len).length + bodyLen !== len) len = String(len).length + bodyLen;
   return `${len}${body}`;
-}
-
-function rawHeader(h: TarHeader, typeflag: string, name: string, prefix: string, size: number, linkname: string): Buffer {
-  const buf = Buffer.alloc(BLOCK);
-  buf.write(name, 0, 100, 'utf8');
-  writeOctal(buf, 100, 8, h.mode);
-  writeOctal(buf, 108, 8, h.uid);
-  writeOctal(buf, 116, 8, h.gid);
-  writeOctal(buf, 124, 12, size);
-  writeOctal(buf, 136, 12, h.mtimeMs / 1000);
-  buf.write('        ', 148, 8, 'latin1');
-  buf.write(typeflag, 156, 1, 'latin1');
-  buf.write(linkname, 157, 100, 'utf8');
-  buf.write('ustar\u000000', 257, 8, 'latin1');
-  buf.write(h.uname, 265, 32, 'utf8');
-  buf.write(h.gname, 297, 32, 'utf8');
-  buf.write(prefix, 345, 155, 'utf8');
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += buf[i]!;
-  buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return buf;
 }
 
 /** Splits a path into ustar `prefix` + `name`, or returns undefined when it does not fit. */
@@ -70,39 +37,139 @@ function splitName(path: string): { prefix: string; name: string } | undefined {
   for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
     const prefix = path.slice(0, i);
     const name = path.slice(i + 1);
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return { prefix, name };
+    if (name !== '' && Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100) return { prefix, name };
   }
   return undefined;
 }
 
-function pad(size: number): Buffer {
-  const rem = size % BLOCK;
-  return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
-}
+const TYPEFLAG: Record<TarEntryType | 'pax', number> = { file: 48, directory: 53, symlink: 50, pax: 120 };
 
-/** The header block(s) of one entry (a PAX header first when a name or link does not fit). */
-export function encodeHeader(h: TarHeader): Buffer[] {
-  const typeflag = h.type === 'directory' ? '5' : h.type === 'symlink' ? '2' : '0';
-  const size = h.type === 'file' ? (h.size ?? 0) : 0;
-  const linkname = h.linkname ?? '';
-  const split = splitName(h.name);
-  const linkFits = Buffer.byteLength(linkname) <= 100;
-  if (split && linkFits) return [rawHeader(h, typeflag, split.name, split.prefix, size, linkname)];
-  let records = '';
-  if (!split) records += paxRecord('path', h.name);
-  if (!linkFits) records += paxRecord('linkpath', linkname);
-  const body = Buffer.from(records, 'utf8');
-  const paxName = `PaxHeader/${h.name.slice(-80)}`.slice(0, 99);
-  const pax = rawHeader({ ...h, uname: h.uname, gname: h.gname }, 'x', paxName.replace(/[^\x20-\x7e]/g, '_'), '', body.length, '');
-  const shortName = split ? split : { prefix: '', name: Buffer.from(h.name).subarray(-100).toString('utf8') };
-  const shortLink = linkFits ? linkname : '';
-  void writeString;
-  return [pax, body, pad(body.length), rawHeader(h, typeflag, shortName.name, shortName.prefix, size, shortLink)];
-}
+export class TarWriter {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private pos = 0;
+  private done: Buffer[] = [];
+  private readonly templates = new Map<number, { block: Buffer; sum: number }>();
 
-export function contentPadding(size: number): Buffer {
-  return pad(size);
-}
+  constructor(private readonly common: TarCommon) {}
 
-/** Two zero blocks end an archive. */
-export const TAR_END = Buffer.alloc(BLOCK * 2);
+  /** Bytes written and not yet taken. */
+  get pendingBytes(): number {
+    return this.pos + this.done.reduce((n, b) => n + b.length, 0);
+  }
+
+  private template(typeflag: number, mode: number): { block: Buffer; sum: number } {
+    const key = typeflag * 0o10000 + mode;
+    let t = this.templates.get(key);
+    if (t === undefined) {
+      const block = Buffer.alloc(BLOCK);
+      writeOctal(block, 100, 8, mode);
+      writeOctal(block, 108, 8, this.common.uid);
+      writeOctal(block, 116, 8, this.common.gid);
+      writeOctal(block, 124, 12, 0);
+      writeOctal(block, 136, 12, this.common.mtimeMs / 1000);
+      block.write('        ', 148, 8, 'latin1');
+      block[156] = typeflag;
+      block.write('ustar\u000000', 257, 8, 'latin1');
+      block.write(this.common.uname, 265, 32, 'utf8');
+      block.write(this.common.gname, 297, 32, 'utf8');
+      let sum = 0;
+      for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+      t = { block, sum };
+      this.templates.set(key, t);
+    }
+    return t;
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.pos = 0;
+  }
+
+  private header(typeflag: number, mode: number, name: string, prefix: string, size: number, linkname: string): void {
+    this.reserve(BLOCK);
+    const t = this.template(typeflag, mode);
+    const buf = this.buf;
+    const at = this.pos;
+    t.block.copy(buf, at);
+    let sum = t.sum;
+    const n = buf.write(name, at, 100, 'utf8');
+    for (let i = at; i < at + n; i++) sum += buf[i]!;
+    if (size !== 0) {
+      writeOctal(buf, at + 124, 12, size);
+      for (let i = at + 124; i < at + 135; i++) sum += buf[i]! - 48;
+    }
+    if (linkname !== '') {
+      const l = buf.write(linkname, at + 157, 100, 'utf8');
+      for (let i = at + 157; i < at + 157 + l; i++) sum += buf[i]!;
+    }
+    if (prefix !== '') {
+      const p = buf.write(prefix, at + 345, 155, 'utf8');
+      for (let i = at + 345; i < at + 345 + p; i++) sum += buf[i]!;
+    }
+    buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 8, 'latin1');
+    this.pos += BLOCK;
+  }
+
+  private data(content: Buffer): void {
+    const padded = Math.ceil(content.length / BLOCK) * BLOCK;
+    if (padded > CHUNK) {
+      // Large contents go out as they are, without a copy.
+      if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+      this.done.push(content);
+      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.pos = 0;
+      const pad = padded - content.length;
+      if (pad > 0) {
+        this.buf.fill(0, 0, pad);
+        this.pos = pad;
+      }
+      return;
+    }
+    this.reserve(padded);
+    content.copy(this.buf, this.pos);
+    this.buf.fill(0, this.pos + content.length, this.pos + padded);
+    this.pos += padded;
+  }
+
+  /** Appends one entry. Directory names should end with `/`. */
+  add(type: TarEntryType, name: string, mode: number, content?: Buffer, linkname = ''): void {
+    const size = type === 'file' ? (content?.length ?? 0) : 0;
+    const split = splitName(name);
+    const linkFits = Buffer.byteLength(linkname) <= 100;
+    if (split === undefined || !linkFits) {
+      let records = '';
+      if (split === undefined) records += paxRecord('path', name);
+      if (!linkFits) records += paxRecord('linkpath', linkname);
+      const body = Buffer.from(records, 'utf8');
+      const paxName = `PaxHeader/${name.replace(/[^\x20-\x7e]/g, '_').slice(-80)}`.slice(0, 99);
+      this.header(TYPEFLAG.pax, 0o644, paxName, '', body.length, '');
+      this.data(body);
+    }
+    const short = split ?? { prefix: '', name: name.slice(-100) };
+    this.header(TYPEFLAG[type], mode, short.name, short.prefix, size, linkFits ? linkname : '');
+    if (type === 'file' && content !== undefined && content.length > 0) this.data(content);
+  }
+
+  /** Takes the completed output chunks (at least `min` bytes must be pending to take any). */
+  take(min = CHUNK): Buffer[] {
+    if (this.pendingBytes < min) return [];
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.pos = 0;
+    }
+    const out = this.done;
+    this.done = [];
+    return out;
+  }
+
+  /** Writes the end-of-archive blocks and takes everything left. */
+  finish(): Buffer[] {
+    this.reserve(2 * BLOCK);
+    this.buf.fill(0, this.pos, this.pos + 2 * BLOCK);
+    this.pos += 2 * BLOCK;
+    return this.take(0);
+  }
+}
