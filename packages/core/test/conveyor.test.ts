@@ -63,9 +63,13 @@ describe('planConveyor', () => {
     expect(names(planConveyor(artifact))).toEqual(['from', 'gitArchive', 'install']);
   });
 
-  it('has no gitCache or gitLatestPatch with disableGitAfterPatch', () => {
-    const image = stapelImage({ git: [gitMapping()], disableGitAfterPatch: true });
+  it('has no gitCache, gitLatestPatch or dockerInstructions with disableGitAfterPatch', () => {
+    const docker = { volume: [], expose: ['80'], env: {}, label: {} };
+    const image = stapelImage({ git: [gitMapping()], disableGitAfterPatch: true, docker });
     expect(names(planConveyor(image))).toEqual(['from', 'gitArchive']);
+    expect(names(planConveyor(stapelImage({ git: [gitMapping()], docker })))).toEqual([
+      'from', 'gitArchive', 'gitCache', 'gitLatestPatch', 'dockerInstructions',
+    ]);
   });
 
   it('install is not git-related without git mappings', () => {

@@ -117,8 +117,7 @@ function platformOf(build: PlanConveyorOptions['build']): string | undefined {
  * - Dockerfile image: `dockerfile`, then `imageSpec` when the image has one.
  * - Stapel image or artifact: SPEC §2.1 order, leaving out stages with nothing to do (no commands, no
  *   imports/dependencies, no git mappings, no docker directives, no imageSpec). `gitCache`,
- *   `gitLatestPatch` and `dockerInstructions` never appear for artifacts, nor the first two with
- *   `disableGitAfterPatch`.
+ *   `gitLatestPatch` and `dockerInstructions` never appear for artifacts nor with `disableGitAfterPatch`.
  */
 export function planConveyor(image: ResolvedImage, options: PlanConveyorOptions = {}): ImageConveyor {
   const build = options.build ?? {};
@@ -158,7 +157,12 @@ export function planConveyor(image: ResolvedImage, options: PlanConveyorOptions 
     ['dependenciesAfterSetup', hasDependencies('dependenciesAfterSetup')],
     ['gitCache', withAfterPatch, true],
     ['gitLatestPatch', withAfterPatch, true],
-    ['dockerInstructions', !image.isArtifact && dockerInstructionsStageInputs(image.docker) !== undefined],
+    // werf generates dockerInstructions inside the same `!IsGitAfterPatchDisabled()` branch as the git
+    // after-patch stages (pkg/build/image/stapel.go), so `disableGitAfterPatch` drops it too.
+    [
+      'dockerInstructions',
+      !image.isArtifact && !image.disableGitAfterPatch && dockerInstructionsStageInputs(image.docker) !== undefined,
+    ],
     ['imageSpec', imageSpec !== undefined],
   ];
   const stages = candidates
