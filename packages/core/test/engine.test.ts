@@ -169,18 +169,33 @@ shell:
     const result = await engine.build();
     expect(executor.calls.filter((r) => r.stage === 'from')).toHaveLength(1);
     expect(result.report.Images.one?.Stages[0]?.StageID).toBe(result.report.Images.two?.Stages[0]?.StageID);
+    // Both images waited on the same in-flight build (neither found it stored afterwards).
+    expect([result.report.Images.one?.Stages[0]?.Status, result.report.Images.two?.Stages[0]?.Status]).toEqual(['built', 'built']);
   });
 
   it('lets concurrent builders on one store save each stage exactly once', async () => {
     const backend = new MemoryStageBackend();
     const lock = new MemoryStageLock();
+    // All three build base/from before any saves it, so the lock protocol must discard two results.
+    let arrived = 0;
+    let openBarrier: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (openBarrier = resolve));
     const builders = [1, 2, 3].map((n) =>
       createEngine({
         config: config(),
         repository,
         stores: { primary: new MemoryStageStore({ backend, name: 'shared', snapshotListings: true }) },
         lock,
-        executor: new FakeExecutor({ onBuild: () => systemClock.sleep(n * 3) }),
+        executor: new FakeExecutor({
+          onBuild: async (request) => {
+            if (request.image === 'base' && request.stage === 'from') {
+              arrived += 1;
+              if (arrived === 3) openBarrier();
+              await barrier;
+            }
+            await systemClock.sleep(n * 3);
+          },
+        }),
       }),
     );
     const results = await Promise.all(builders.map((engine) => engine.build()));
@@ -189,8 +204,8 @@ shell:
     expect(ids).toHaveLength(6);
     const appStageIds = results.map((r) => r.report.Images.app?.Stages.map((s) => s.StageID).join());
     expect(new Set(appStageIds).size).toBe(1);
-    const all = results.flatMap((r) => Object.values(r.report.Images).flatMap((i) => i.Stages.map((s) => s.Status)));
-    expect(all).toContain('discarded');
+    const baseFrom = results.map((r) => r.report.Images.base?.Stages[0]?.Status).sort();
+    expect(baseFrom).toEqual(['built', 'discarded', 'discarded']);
   });
 
   it('copies stages from a secondary store instead of building', async () => {
