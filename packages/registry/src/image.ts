@@ -1,5 +1,5 @@
 import type { CallOptions, RegistryClient } from './client.js';
-import { digestOf, isDigest, type Digest } from './digest.js';
+import { assertDigest, digestOf, isDigest, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { isIndexMediaType, MediaType } from './media-types.js';
 import type { ImageReference } from './reference.js';
@@ -134,4 +134,53 @@ function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
 
 function malformed(what: string, reason: string): RegistryError {
   return new RegistryError('REGISTRY_PROTOCOL', `malformed ${what}: ${reason}`, { hint: 'The content is not a valid Docker/OCI image document.', data: { what } });
+}
+
+export interface CopyImageOptions extends CallOptions {
+  /**
+   * Blobs copied at once.
+   * @default 3
+   */
+  concurrency?: number;
+}
+
+/**
+ * Copies an image (or an index with every manifest it lists) to another reference, keeping its
+ * digest: blobs are mounted within a registry or streamed across registries, then the manifest is
+ * pushed. Idempotent; when the target repository already holds the manifest only the tag is written.
+ * Throws `REGISTRY_MANIFEST_UNKNOWN` when the source does not exist.
+ */
+export async function copyImage(
+  client: Pick<RegistryClient, 'getManifest' | 'headManifest' | 'putManifest' | 'copyBlob'>,
+  from: ImageReference,
+  to: ImageReference,
+  options: CopyImageOptions = {},
+): Promise<{ digest: Digest; mediaType: string }> {
+  const { signal } = options;
+  const manifest = await client.getManifest(from, { signal });
+  const target = to.repository;
+  const present = await client.headManifest(target.at(manifest.digest), { signal });
+  if (present === undefined) {
+    const parsed = parseManifest(manifest);
+    if (parsed.kind === 'index') {
+      for (const child of parsed.index.manifests) {
+        signal?.throwIfAborted();
+        await copyImage(client, from.repository.at(child.digest), target.at(child.digest), options);
+      }
+    } else {
+      const blobs = [parsed.manifest.config, ...parsed.manifest.layers].map((d) => d.digest);
+      const queue = [...new Set(blobs)];
+      const worker = async () => {
+        for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
+          signal?.throwIfAborted();
+          await client.copyBlob(target, digest, { from: from.repository, ...(signal === undefined ? {} : { signal }) });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 3) }, worker));
+    }
+  }
+  if (to.digest !== undefined) assertDigest(to.digest, manifest.digest, `copy of ${from.toString()} to ${to.toString()}`, { reference: to.toString() });
+  if (to.tag !== undefined) await client.putManifest(target.at(to.tag), manifest, { signal });
+  else if (present === undefined) await client.putManifest(target.at(manifest.digest), manifest, { signal });
+  return { digest: manifest.digest, mediaType: manifest.mediaType };
 }

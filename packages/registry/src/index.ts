@@ -30,12 +30,14 @@ export { DigestHasher, digestOf, isDigest, parseDigest, type Digest } from './di
 export { RegistryError, redactUrl, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
 export { parseAuthChallenges, parseNextLink, parseRetryAfter, type AuthChallenge } from './http.js';
 export {
+  copyImage,
   createImageManifest,
   findImageLabels,
   parseManifest,
   readImageConfigLabels,
   withImageConfigLabels,
   type ContentDescriptor,
+  type CopyImageOptions,
   type ImageIndex,
   type ImageManifest,
   type ParsedManifest,

@@ -15,6 +15,7 @@ it('exports exactly the documented runtime names', () => {
     'RegistryError',
     'Repository',
     'TagListCache',
+    'copyImage',
     'createImageManifest',
     'digestOf',
     'dockerConfigPath',

@@ -9,6 +9,7 @@ import {
   RegistryClient,
   RegistryError,
   TagListCache,
+  copyImage,
   digestOf,
   findImageLabels,
   parseManifest,
@@ -182,6 +183,34 @@ describe('RegistryClient against a real registry', () => {
       expect(await client.copyBlob(target, digest, { from: source, chunkSize: 50_000 })).toEqual({ status: 'uploaded' });
       expect(Buffer.from(await client.getBlob(target, digest)).equals(bytes)).toBe(true);
       await expect(client.copyBlob(target, digestOf(randomBytes(4)), { from: source })).rejects.toMatchObject({ code: 'REGISTRY_BLOB_UNKNOWN' });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('copies images and indexes within and across registries, keeping digests', async (ctx) => {
+    const source = parseRepository(`${host(ctx)}/strata/image-source`);
+    const client = new RegistryClient();
+    const image = tinyImage({ files: { 'copy.txt': 'copy me' }, labels: { werf: 'copy' } });
+    await push(client, source, image, 'v1');
+    const indexBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: [{ mediaType: MediaType.OCI_MANIFEST, digest: image.manifest.digest, size: image.manifest.bytes.byteLength }] }));
+    const index = await client.putManifest(source.at('multi'), { bytes: indexBytes, mediaType: MediaType.OCI_INDEX });
+
+    const sameRegistry = parseRepository(`${host(ctx)}/strata/image-copy`);
+    expect(await copyImage(client, source.at('v1'), sameRegistry.at('stage'))).toEqual({ digest: image.manifest.digest, mediaType: MediaType.OCI_MANIFEST });
+    expect(await findImageLabels(client, sameRegistry.at('stage'))).toEqual({ werf: 'copy' });
+
+    const binary = requireRegistryBinary(ctx);
+    const other = await startRegistry(binary);
+    try {
+      const target = parseRepository(`${other.host}/strata/image-copy`);
+      expect((await copyImage(client, source.at('multi'), target.at('multi'))).digest).toBe(index.digest);
+      expect((await client.getManifest(target.at('multi'))).digest).toBe(index.digest);
+      expect(Buffer.from(await client.getBlob(target, image.layer.digest)).equals(Buffer.from(image.layer.bytes))).toBe(true);
+      const before = client.stats.byOperation.uploadBlob ?? 0;
+      await copyImage(client, source.at('v1'), target.at(image.manifest.digest));
+      expect(client.stats.byOperation.uploadBlob ?? 0).toBe(before);
+      await expect(copyImage(client, source.at('absent'), target.at('x'))).rejects.toMatchObject({ code: 'REGISTRY_MANIFEST_UNKNOWN' });
     } finally {
       await other.stop();
     }
