@@ -68,7 +68,8 @@ export interface ConfigProblem {
   column: number;
   /**
    * Human path of the offending node: `image "backend" → git[0].add`, `meta → build.platform`,
-   * `artifact "jq" → shell`, or `document 3` for a document that is neither.
+   * `artifact "jq" → shell`, or `document 3` for a document that is neither. Document numbers in
+   * paths and messages count from 1 (the `document` field counts from 0).
    */
   path: string;
   /** The same path inside its document: keys and list indexes (`['git', 0, 'add']`). */

@@ -383,6 +383,56 @@ gitWorktree:
   });
 });
 
+describe('imageSpec and cleanup details', () => {
+  it('limits build.imageSpec to the global keys', () => {
+    expectProblemAt(
+      `
+project: demo
+configVersion: 1
+build:
+  imageSpec:
+    config:
+      «env: {A: b}
+`,
+      'UNKNOWN_KEY',
+      { path: 'meta → build.imageSpec.config.env', hint: /only allowed in an image's own imageSpec/ },
+    );
+  });
+
+  it('checks healthcheck numbers and cleanup durations', () => {
+    expectProblemAt(
+      `
+project: demo
+configVersion: 1
+---
+image: a
+from: alpine
+imageSpec:
+  config:
+    healthcheck:
+      test: [CMD, true]
+      retries: «-1
+`,
+      'INVALID_VALUE',
+      { path: 'image "a" → imageSpec.config.healthcheck.retries' },
+    );
+    expectProblemAt(
+      `
+project: demo
+configVersion: 1
+cleanup:
+  keepPolicies:
+  - references:
+      branch: /.*/
+    imagesPerReference:
+      in: «a week
+`,
+      'INVALID_VALUE',
+      { path: 'meta → cleanup.keepPolicies[0].imagesPerReference.in' },
+    );
+  });
+});
+
 describe('image names', () => {
   it('reports duplicate image names naming both documents', () => {
     const problem = expectProblemAt(
