@@ -81,8 +81,9 @@ export interface DockerExecutorOptions {
    */
   git?: ExecutorGit | undefined;
   /**
-   * Pull an external `from` image the engine does not have. The pull goes wherever the reference points,
-   * so turn it off where the network must not be used.
+   * Pull an image the engine does not have: an external `from` base, or a base/import stage given as a
+   * registry reference. The pull goes wherever the reference points, so turn it off where the network
+   * must not be used.
    * @default true
    */
   pullMissingBase?: boolean | undefined;
@@ -191,7 +192,6 @@ export class DockerExecutor implements Executor {
   async #buildFrom(request: FromStageRequest, signal: AbortSignal | undefined): Promise<BuiltStage> {
     if (request.base.kind === 'scratch') return this.#buildScratch(request, signal);
     const ref = request.base.kind === 'external' ? request.base.ref : request.base.imageRef;
-    await this.#ensureImage(ref, request, request.base.kind === 'external' && this.#pull, signal);
     return this.#buildOnBase(request, ref, this.#plan({}, request), signal);
   }
 
@@ -201,9 +201,13 @@ export class DockerExecutor implements Executor {
     return this.#built(id, request, signal);
   }
 
-  /** Makes sure `ref` is in the engine, pulling it when allowed. */
-  async #ensureImage(ref: string, request: StageBuildCommon, pull: boolean, signal: AbortSignal | undefined): Promise<void> {
-    if (await this.#findImage(ref, signal)) return;
+  /**
+   * Makes sure `ref` is in the engine, pulling it when allowed (a base image written in werf.yaml, or a
+   * stage of a registry store the local engine has not seen), and returns its inspection.
+   */
+  async #ensureImage(ref: string, request: { image: string; stage: string }, pull: boolean, signal: AbortSignal | undefined): Promise<Dockerode.ImageInspectInfo> {
+    const found = await this.#findImage(ref, signal);
+    if (found) return found;
     let pullError: unknown;
     if (pull) {
       try {
@@ -215,11 +219,12 @@ export class DockerExecutor implements Executor {
         if (signal?.aborted) throw abortReason(signal);
         pullError = error;
       }
-      if (await this.#findImage(ref, signal)) return;
+      const pulled = await this.#findImage(ref, signal);
+      if (pulled) return pulled;
     }
     throw new DockerError(
       'DOCKER_IMAGE_NOT_FOUND',
-      `base image ${ref} of ${request.image} is not in the local Docker engine${pull ? ` and could not be pulled (${engineMessage(pullError)})` : ''}`,
+      `image ${ref} needed by ${request.stage} of ${request.image} is not in the local Docker engine${pull ? ` and could not be pulled (${engineMessage(pullError)})` : ''}`,
       {
         hint: `Load it into the engine first (docker load -i image.tar, docker import, or docker pull ${ref} where the registry is reachable).`,
         data: { image: request.image, stage: request.stage, ref, operation: 'pull' },
@@ -379,6 +384,7 @@ export class DockerExecutor implements Executor {
         data: { ref: request.sourceImageRef, value: request.add, operation: 'importChecksum' },
         cause,
       });
+    await this.#ensureImage(request.sourceImageRef, context, this.#pull, signal);
     const container = await this.#createContainer(
       'checksum',
       { Image: request.sourceImageRef, Entrypoint: ['/bin/sh', '-c'], Cmd: [request.command], User: '0:0', WorkingDir: '/' },
@@ -424,6 +430,7 @@ export class DockerExecutor implements Executor {
     signal: AbortSignal | undefined,
     use: (archive: NodeJS.ReadableStream) => Promise<T>,
   ): Promise<T> {
+    await this.#ensureImage(imageRef, context, this.#pull, signal);
     const source = await this.#createContainer(context.label, { Image: imageRef, Entrypoint: ['/strata-import'], Cmd: [] }, context, signal);
     try {
       let archive: NodeJS.ReadableStream;
@@ -472,13 +479,7 @@ export class DockerExecutor implements Executor {
   }
 
   async #buildOnBase(request: StageBuildCommon, baseRef: string, plan: StagePlan, signal: AbortSignal | undefined): Promise<BuiltStage> {
-    const image = await this.#findImage(baseRef, signal);
-    if (!image) {
-      throw new DockerError('DOCKER_IMAGE_NOT_FOUND', `image ${baseRef} to build ${request.stage} of ${request.image} on is not in the local Docker engine`, {
-        hint: 'The previous stage was removed from the engine; build again (it will be rebuilt or pulled from the stages storage).',
-        data: { image: request.image, stage: request.stage, ref: baseRef },
-      });
-    }
+    const image = await this.#ensureImage(baseRef, request, this.#pull, signal);
     const base = image.Config as BaseImageConfig;
     const script = buildScript(plan.serviceLines, plan.commands);
     const runs = plan.serviceLines.length > 0 || plan.commands.length > 0;

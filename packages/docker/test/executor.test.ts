@@ -441,6 +441,7 @@ describe.runIf(!missing)('DockerExecutor: Dockerfile stages', () => {
   let dockerGit: NativeGitRepository;
   let dockerExecutor: DockerExecutor;
   let commit: string;
+  const slowMarker = uniqueName('slow-build');
 
   beforeAll(async () => {
     dockerRepo = await TestRepo.create();
@@ -463,6 +464,7 @@ describe.runIf(!missing)('DockerExecutor: Dockerfile stages', () => {
       'ctx/sub/keep.txt': 'keep\n',
       'Dockerfile.outside': `FROM ${BASE_IMAGE}\nCOPY . /ctx/\n`,
       'Dockerfile.fails': `FROM ${BASE_IMAGE}\nRUN echo about to fail && exit 4\n`,
+      'Dockerfile.slow': `FROM ${BASE_IMAGE}\nRUN echo ${slowMarker} && sleep 300\n`,
     });
     await dockerRepo.write({ 'ctx/untracked.txt': 'from the work tree\n' });
     dockerGit = await dockerRepo.open();
@@ -518,6 +520,27 @@ describe.runIf(!missing)('DockerExecutor: Dockerfile stages', () => {
     expect(error).toMatchObject({ code: 'DOCKERFILE_BUILD_FAILED', data: { image: 'app', stage: 'dockerfile', exitCode: 4 } });
     expect((error as DockerBuildError).data?.outputTail).toContain('about to fail');
     expect(await docker.listImages({ filters: { label: [`werf-stage-digest=${req.digest}`] } })).toEqual([]);
+  });
+
+  it('an aborted docker build stops and removes its RUN container within a few seconds', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const running = async (): Promise<string[]> =>
+      (await docker.listContainers({ all: true })).filter((c) => c.Command.includes(slowMarker)).map((c) => c.Id);
+    const controller = new AbortController();
+    const reason = new Error('stop the build');
+    const pending = dockerExecutor.buildStage(request({ dockerfile: 'Dockerfile.slow', context: '.' }), { signal: controller.signal }).catch((e: unknown) => e);
+    const deadline = Date.now() + 30_000;
+    while ((await running()).length === 0) {
+      if (Date.now() > deadline) throw new Error('the RUN container never started');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const abortedAt = Date.now();
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    expect(Date.now() - abortedAt).toBeLessThan(5_000);
+    while ((await running()).length > 0 && Date.now() - abortedAt < 15_000) await new Promise((r) => setTimeout(r, 200));
+    expect(await running()).toEqual([]);
+    expect(Date.now() - abortedAt).toBeLessThan(15_000);
   });
 });
 
