@@ -815,7 +815,17 @@ export class RegistryClient {
     const headers = new Headers(spec.headers);
     headers.set('user-agent', this.#userAgent);
     const authorization = await spec.authorization?.(url);
-    if (authorization !== undefined) headers.set('authorization', authorization);
+    if (authorization !== undefined) {
+      try {
+        headers.set('authorization', authorization);
+      } catch {
+        // The platform's message would quote the header value, i.e. the secret.
+        throw new RegistryError('REGISTRY_CREDENTIALS_INVALID', `the credentials or token for ${url.host} cannot be sent in an HTTP header`, {
+          hint: 'Check the stored credentials for control characters; a token service may have answered garbage.',
+          data: { url: redactUrl(url), method },
+        });
+      }
+    }
     this.#stats.total++;
     if (isRetry) this.#stats.retries++;
     this.#stats.byOperation[spec.operation] = (this.#stats.byOperation[spec.operation] ?? 0) + 1;

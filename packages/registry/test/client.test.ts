@@ -141,6 +141,15 @@ describe('transport safety', () => {
     expect(seen).toEqual([host]);
   });
 
+  it('never echoes a token that cannot be sent as a header', async () => {
+    const tokenService = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'leaky\nsecret-token' })));
+    const host = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenService}/token",service="s"` }).end());
+    const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+    const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'REGISTRY_CREDENTIALS_INVALID' });
+    expect(`${(error as Error).message} ${JSON.stringify((error as RegistryError).data)}`).not.toContain('secret-token');
+  });
+
   it('does not send Authorization along a redirect to another origin', async () => {
     const payload = Buffer.from('blob content');
     const digest = digestOf(payload);
