@@ -152,17 +152,21 @@ describe('gitLatestPatch and gitCache', () => {
     expect(result.kind === 'digest' && result.dependencies).toBe(hashArgs(String(Math.floor(size / (1024 * 1024)))));
   });
 
-  it('hashes exactly the bytes of git diff for the mapping (independent route: git CLI)', async () => {
-    const first = repo.git('rev-parse', 'HEAD');
-    repo.write('src/main.js', 'console.log(4)\n').write('src/new.js', 'new\n');
-    const second = repo.commit('two files');
+  it('hashes exactly what git diff prints without --binary, binary files included (independent route: git CLI)', async () => {
+    const binary = (seed: number): Buffer => Buffer.from(Array.from({ length: 600 }, (_, index) => (index * seed) % 256));
+    repo.write('src/logo.bin', binary(7)).write('src/old.bin', binary(3));
+    const first = repo.commit('binaries');
+    repo.write('src/main.js', 'console.log(4)\n').write('src/new.js', 'new\n').write('src/logo.bin', binary(11)).write('src/added file.bin', binary(5));
+    repo.remove('src/old.bin');
+    const second = repo.commit('text and binary changes');
     const expected = execFileSync(
       'git',
-      ['diff', '--binary', '--full-index', '--no-renames', '--relative=src/', first, second, '--', 'src'],
+      ['-c', 'core.quotePath=false', 'diff', '--full-index', '--no-renames', '--relative=src/', first, second, '--', 'src'],
       { cwd: repo.root },
     );
+    expect(expected.toString('latin1')).toContain('Binary files a/logo.bin and b/logo.bin differ');
     const facts = await gatherStageFacts(conveyor, 'gitLatestPatch', { repository, commit: second, prevBuiltStageCommits: [first] });
-    expect(Buffer.from(facts.patches?.[0]?.bytes ?? new Uint8Array()).toString('utf8')).toBe(expected.toString('utf8'));
+    expect(Buffer.from(facts.patches?.[0]?.bytes ?? new Uint8Array()).toString('latin1')).toBe(expected.toString('latin1'));
     const result = computeStageDigest(conveyor, 'gitLatestPatch', { facts });
     expect(result.kind === 'digest' && result.dependencies).toBe(createHash('sha256').update(expected).digest('hex'));
   });

@@ -6,6 +6,7 @@
 import type { GitRepository, ObjectId } from '@strata/git';
 import type { StageName } from '../ids.js';
 import { DigestError } from '../digest/errors.js';
+import { withoutBinaryData } from '../digest/patch.js';
 import type { MappingPatch, MappingStageDependencies } from '../digest/stages.js';
 import { gatherDockerfileFacts, type GatherDockerfileOptions } from '../dockerfile/gather.js';
 import type { StageFacts } from './compute.js';
@@ -50,7 +51,7 @@ function baseCommit(conveyor: ImageConveyor, stage: StageName, options: GatherSt
  *   (`0` when equal). When that commit is no longer in the repository werf treats the total as 0 (the
  *   stage is then empty); so does this.
  * - `gitLatestPatch`: per mapping, the patch bytes from the previous built stage's commit (empty when
- *   equal). A missing commit fails with `GIT_COMMIT_MISSING`, as in werf.
+ *   equal), in werf's non-`--binary` form. A missing commit fails with `GIT_COMMIT_MISSING`, as in werf.
  * - `dockerfile`: see `gatherDockerfileFacts`.
  */
 export async function gatherStageFacts(
@@ -102,7 +103,8 @@ export async function gatherStageFacts(
           });
         }
         const patch = await repository.patch({ ...filterOf(mapping), from, to: commit, variant: 'standard' }, { signal });
-        patches.push({ to: mapping.config.to, bytes: patch.bytes });
+        // werf hashes the patch without `--binary` data (see withoutBinaryData).
+        patches.push({ to: mapping.config.to, bytes: withoutBinaryData(patch.bytes) });
       }
       return { patches };
     }

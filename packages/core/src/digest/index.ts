@@ -2,6 +2,7 @@
 export { ARG_SEPARATOR, EMPTY_SHA256, hashArgs, sha256Concat, sha3HashArgs, type HashArg } from './hash.js';
 export { digestInput, hashInputs, nestedInput, optionalInput, type DigestInput } from './inputs.js';
 export { cleanPath } from './paths.js';
+export { withoutBinaryData } from './patch.js';
 export {
   BUILD_CACHE_VERSION,
   DEFAULT_DIGEST_PLATFORM,

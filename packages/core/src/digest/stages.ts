@@ -182,9 +182,9 @@ export interface MappingPatch {
  * its content, not a checksum of it; `""` when the commits are equal. `undefined` (stage empty) when every
  * patch is empty.
  *
- * Known gap: werf builds this patch with `git diff --full-index` WITHOUT `--binary` (`WithBinary: false`),
- * so a changed binary file contributes `Binary files … differ`; the `GitRepository` port only offers
- * `--binary` patches, so digests differ from werf's when a binary file changed (text changes agree).
+ * werf builds this patch with `git diff --full-index` WITHOUT `--binary` (`WithBinary: false`), so a
+ * changed binary file contributes `Binary files … differ`; `gatherStageFacts` converts the port's
+ * `--binary` patches to that form (`withoutBinaryData`).
  */
 export function gitLatestPatchStageInputs(patches: readonly MappingPatch[]): DigestInput[] | undefined {
   if (patches.every((patch) => patch.bytes.length === 0)) return undefined;
