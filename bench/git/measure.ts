@@ -1,7 +1,9 @@
 /**
- * One adapter's measurements, run in its own process so its peak RSS is its own.
+ * One adapter's measurements, run in its own process so its peak RSS is its own. Each adapter run
+ * alternates with a run of the `git` floor for the same answer, so both see the same machine load.
  * Usage: measure.ts <native|isomorphic> <repoDir> <pairsFile>; prints one JSON line.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { IsomorphicGitRepository, NativeGitRepository, type GitRepository } from '../../packages/git/src/index.js';
@@ -9,52 +11,67 @@ import { IsomorphicGitRepository, NativeGitRepository, type GitRepository } from
 const [adapter, dir, pairsFile] = process.argv.slice(2) as [string, string, string];
 const pairs = JSON.parse(readFileSync(pairsFile, 'utf8')) as { ancestor: string; descendant: string }[];
 const open = (): Promise<GitRepository> => (adapter === 'native' ? NativeGitRepository.open(dir) : IsomorphicGitRepository.open(dir));
-const runs = adapter === 'native' ? 5 : 2;
+const native = adapter === 'native';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Times `fn` on a fresh adapter each run (no warm caches), returning the median in ms. */
-async function timed<T>(n: number, fn: (repo: GitRepository) => Promise<T>): Promise<{ ms: number; value: T }> {
+function gitFloor(args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync('git', ['-C', dir, ...args], { maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr.toString()}`);
+  return performance.now() - t;
+}
+
+interface Paired {
+  ms: number;
+  floorMs: number;
+}
+
+/** Alternates `fn` on a fresh adapter (no warm caches) with the floor; medians of both. */
+async function paired(runs: number, floorArgs: string[] | undefined, fn: (repo: GitRepository) => Promise<unknown>): Promise<Paired> {
   const times: number[] = [];
-  let value: T | undefined;
-  for (let i = 0; i < n; i++) {
+  const floors: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (floorArgs) floors.push(gitFloor(floorArgs));
     const repo = await open();
-    const head = await repo.headCommit();
-    void head;
     const t = performance.now();
-    value = await fn(repo);
+    await fn(repo);
     times.push(performance.now() - t);
     await repo.close();
   }
-  return { ms: median(times), value: value as T };
+  return { ms: median(times), floorMs: floors.length > 0 ? median(floors) : Number.NaN };
 }
 
 const probe = await open();
 const head = await probe.headCommit();
 await probe.close();
 
-const fullWalk = await timed(runs, (r) => r.lsTreeChecksum({ commit: head, excludePaths: ['**/*.tmp'] }));
-const lazy = await timed(runs, (r) => r.lsTreeChecksum({ commit: head }));
-const ancestry = await timed(adapter === 'native' ? 3 : 1, (r) => r.isAncestorMany(pairs));
-const tarRun = await timed(adapter === 'native' ? 3 : 1, async (r) => {
-  let bytes = 0;
-  for await (const chunk of r.archive({ commit: head, basePath: 'src' })) bytes += (chunk as Buffer).length;
-  return bytes;
+const runs = native ? 7 : 2;
+const lsTree = ['ls-tree', '-r', head];
+const fullTree = await paired(runs, lsTree, (r) => r.lsTreeChecksum({ commit: head }));
+const fileGlob = await paired(runs, lsTree, (r) => r.lsTreeChecksum({ commit: head, glob: '**/*.txt' }));
+let answers: boolean[] = [];
+const ancestry = await paired(native ? 3 : 1, undefined, async (r) => {
+  answers = await r.isAncestorMany(pairs);
+});
+let tarBytes = 0;
+const tarRun = await paired(native ? 5 : 1, ['archive', head, 'src'], async (r) => {
+  tarBytes = 0;
+  for await (const chunk of r.archive({ commit: head, basePath: 'src' })) tarBytes += (chunk as Buffer).length;
 });
 
 console.log(
   JSON.stringify({
     adapter,
-    checksumFullWalkMs: fullWalk.ms,
-    checksumFullWalk: fullWalk.value,
-    checksumLazyMs: lazy.ms,
+    fullTree,
+    fileGlob,
     ancestryMs: ancestry.ms,
-    ancestryAnswers: ancestry.value,
-    tarMs: tarRun.ms,
-    tarBytes: tarRun.value,
+    ancestryAnswers: answers,
+    tar: tarRun,
+    tarBytes,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   }),
 );
