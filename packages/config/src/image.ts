@@ -598,7 +598,7 @@ function readDocker(dc: DocContext, entry: Entry): DockerInstructions {
 
 function readMounts(dc: DocContext, entry: Entry | undefined): Mount[] {
   const mounts: Mount[] = [];
-  const targets = new Map<string, number>();
+  const targets = new Map<string, { index: number; node: Node | undefined }>();
   for (const item of listItems(dc, entry, MOUNT_KEYS)) {
     const { entries } = item;
     const fromEntry = entries.get('from');
@@ -621,12 +621,13 @@ function readMounts(dc: DocContext, entry: Entry | undefined): Mount[] {
     const key = posix.normalize(to).replace(/(.)\/+$/, '$1');
     const previous = targets.get(key);
     if (previous !== undefined) {
-      dc.report('DUPLICATE_MOUNT_TARGET', `mount target "${to}" is already used by mount[${previous}]`, toEntry.value, toEntry.segments, {
+      dc.report('DUPLICATE_MOUNT_TARGET', `mount target "${to}" is already used by mount[${previous.index}]`, toEntry.value, toEntry.segments, {
         hint: 'Each mount needs its own "to" path.',
+        related: [{ at: previous.node, message: `mount[${previous.index}] mounts here` }],
       });
       continue;
     }
-    targets.set(key, item.segments[item.segments.length - 1] as number);
+    targets.set(key, { index: item.segments[item.segments.length - 1] as number, node: toEntry.value });
     if (fromEntry) {
       const type = readEnum(dc, fromEntry, ['tmp_dir', 'build_dir'] as const);
       if (type) mounts.push({ type, to });

@@ -140,6 +140,7 @@ function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult 
         const thisLine = reporter.positions.at(firstDocOffset(doc) ?? doc.range[0]).line;
         dc.report('META_DUPLICATE', `a second meta document (line ${thisLine}); the first one starts on line ${firstLine}`, firstDocNode(doc), [], {
           hint: 'Merge the two: a werf.yaml has exactly one document with project and configVersion.',
+          related: [{ at: firstDocOffset(meta.dc.doc) ?? first, message: 'the first meta document' }],
         });
         return;
       }
@@ -173,6 +174,7 @@ function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult 
         const where = previous === imageDoc ? 'earlier in this list' : `in document ${previous.dc.index + 1} (line ${previous.source.line})`;
         imageDoc.dc.report('DUPLICATE_IMAGE_NAME', `image name "${name}" is already used ${where}; this is document ${imageDoc.dc.index + 1} (line ${imageDoc.source.line})`, imageDoc.keyOffset, [imageDoc.isArtifact ? 'artifact' : 'image'], {
           hint: 'Image and artifact names must be unique in a config.',
+          related: [{ at: previous.keyOffset, message: `"${name}" first defined here` }],
         });
         continue;
       }

@@ -78,6 +78,11 @@ export interface ConfigProblem {
   document?: number;
   /** What to do about it; for unknown keys, the closest valid key. */
   hint?: string;
+  /**
+   * Other places involved, in the same file: the first of two duplicates (keys, image names, meta
+   * documents, mount targets), or every reference of a dependency cycle.
+   */
+  related?: { line: number; column: number; message: string }[];
 }
 
 /** The outcome of parsing: a complete config, or every problem found (never a partial config). */

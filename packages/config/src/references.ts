@@ -41,8 +41,14 @@ export function checkReferences(order: readonly string[], references: ReadonlyMa
     const second = cycle[1];
     const first = second === undefined ? undefined : edges.get(start)?.get(second);
     if (!first) continue;
+    const related = cycle.slice(1, -1).flatMap((from, i) => {
+      const to = cycle[i + 2];
+      const edge = to === undefined ? undefined : edges.get(from)?.get(to);
+      return edge ? [{ at: edge.node, message: `${from} -> ${to} (${describeDirective(edge)})` }] : [];
+    });
     first.dc.report('DEPENDENCY_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, first.node, first.segments, {
       hint: 'Images are built in dependency order, so from/fromImage/import/dependencies must not form a loop.',
+      related,
     });
   }
 }

@@ -36,6 +36,13 @@ export class Positions {
   }
 }
 
+/** Options of a report; `related` points at other places involved (the first duplicate, each cycle edge). */
+export interface ReportOptions<At> {
+  hint?: string | undefined;
+  severity?: 'error' | 'warning';
+  related?: { at: At; message: string }[];
+}
+
 /** Collects problems for one file. */
 export class Reporter {
   readonly problems: ConfigProblem[] = [];
@@ -49,7 +56,7 @@ export class Reporter {
     code: ConfigProblemCode,
     message: string,
     where: { offset: number; path: string; pathSegments: Segment[]; document?: number },
-    options: { hint?: string | undefined; severity?: 'error' | 'warning' } = {},
+    options: ReportOptions<number> = {},
   ): void {
     const { line, column } = this.positions.at(where.offset);
     const problem: ConfigProblem = {
@@ -64,6 +71,9 @@ export class Reporter {
     };
     if (where.document !== undefined) problem.document = where.document;
     if (options.hint !== undefined) problem.hint = options.hint;
+    if (options.related !== undefined && options.related.length > 0) {
+      problem.related = options.related.map(({ at, message: note }) => ({ ...this.positions.at(at), message: note }));
+    }
     this.problems.push(problem);
   }
 
@@ -104,9 +114,10 @@ export class DocContext {
     message: string,
     at: Node | number | null | undefined,
     segments: readonly Segment[],
-    options: { hint?: string | undefined; severity?: 'error' | 'warning' } = {},
+    options: ReportOptions<Node | number | null | undefined> = {},
   ): void {
-    const offset = typeof at === 'number' ? at : (at?.range?.[0] ?? this.doc.range[0]);
+    const offsetOf = (node: Node | number | null | undefined): number => (typeof node === 'number' ? node : (node?.range?.[0] ?? this.doc.range[0]));
+    const offset = offsetOf(at);
     const rest = formatSegments(segments);
     this.reporter.add(
       code,
@@ -117,7 +128,7 @@ export class DocContext {
         pathSegments: [...segments],
         document: this.index,
       },
-      options,
+      { ...options, related: options.related?.map((r) => ({ at: offsetOf(r.at), message: r.message })) },
     );
   }
 
@@ -224,6 +235,7 @@ export function readMap(dc: DocContext, node: Node | undefined, segments: readon
       const line = dc.reporter.positions.at(previous.keyNode.range?.[0] ?? 0).line;
       dc.report('DUPLICATE_KEY', `duplicate key "${key}" (first defined on line ${line})`, keyNode, childSegments, {
         hint: 'Remove one of the two; YAML does not allow a key twice in one mapping.',
+        related: [{ at: previous.keyNode, message: `"${key}" first defined here` }],
       });
       continue;
     }

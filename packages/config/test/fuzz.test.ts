@@ -82,6 +82,12 @@ function checkResult(source: string, result: ParseResult): void {
     expect(problem.column).toBeLessThanOrEqual((lines[problem.line - 1] ?? '').length + 1);
     expect(problem.message.length).toBeGreaterThan(0);
     expect(problem.file).toBe('werf.yaml');
+    for (const related of problem.related ?? []) {
+      expect(related.line).toBeGreaterThanOrEqual(1);
+      expect(related.line).toBeLessThanOrEqual(lines.length);
+      expect(related.column).toBeGreaterThanOrEqual(1);
+      expect(related.column).toBeLessThanOrEqual((lines[related.line - 1] ?? '').length + 1);
+    }
   }
 }
 

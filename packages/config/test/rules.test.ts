@@ -49,6 +49,7 @@ from: alpine
       { path: 'image "a" → from', pathSegments: ['from'] },
     );
     expect(problem.message).toContain('line 5');
+    expect(problem.related).toEqual([{ line: 5, column: 1, message: '"from" first defined here' }]);
   });
 
   it('reports duplicate keys in nested mappings', () => {
@@ -261,6 +262,7 @@ configVersion: 1
     );
     expect(problem.message).toContain('line 7');
     expect(problem.message).toContain('line 1');
+    expect(problem.related).toEqual([{ line: 1, column: 1, message: 'the first meta document' }]);
   });
 
   it('rejects configVersion other than 1', () => {
@@ -451,6 +453,7 @@ from: ubuntu
     );
     expect(problem.message).toContain('document 2 (line 4)');
     expect(problem.message).toContain('document 3 (line 7)');
+    expect(problem.related).toEqual([{ line: 4, column: 1, message: '"backend" first defined here' }]);
   });
 
   it('treats images and artifacts as one namespace and checks multi-name lists', () => {
@@ -724,6 +727,7 @@ mount:
       { path: 'image "a" → mount[1].to' },
     );
     expect(problem.message).toContain('mount[0]');
+    expect(problem.related).toEqual([{ line: 8, column: 7, message: 'mount[0] mounts here' }]);
   });
 
   it('rejects dockerfile mixed with stapel directives', () => {
@@ -1024,6 +1028,10 @@ dependencies:
       { path: 'image "a" → fromImage' },
     );
     expect(problem.message).toBe('dependency cycle: a -> b -> c -> a');
+    expect(problem.related).toEqual([
+      { line: 10, column: 10, message: 'b -> c (an import)' },
+      { line: 17, column: 10, message: 'c -> a (a dependency)' },
+    ]);
   });
 
   it('reports two-image cycles through from', () => {
