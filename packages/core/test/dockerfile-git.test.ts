@@ -2,6 +2,7 @@
  * The `dockerfile` stage over REAL git repositories: sources come from the commit, filtered by
  * `.dockerignore`; `contextAddFiles` from the working tree only when allowed.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
 import { computeStageDigest, gatherStageFacts, planConveyor } from '../src/conveyor/index.js';
@@ -87,6 +88,16 @@ describe('dockerfile stage from git', () => {
     expect(await digestAt(head(), image, { allowContextAddFiles: true })).not.toBe(first);
     const missing = dockerfileImage({ contextAddFiles: ['src/none.txt'] });
     await expect(digestAt(head(), missing, { allowContextAddFiles: true })).rejects.toMatchObject({ code: 'CONTEXT_ADD_FILE_NOT_FOUND' });
+  });
+
+  it('hashes added files as project-relative path then content, directories walked in order', async () => {
+    repo.write('src/gen/b.txt', 'B\n').write('src/gen/a.txt', 'A\n').write('other/x.txt', 'not copied\n');
+    const image = dockerfileImage({ contextAddFiles: ['src/gen', 'other/x.txt'] });
+    const facts = await gatherDockerfileFacts(image, { repository, commit: head(), allowContextAddFiles: true });
+    const lsTree = await repository.lsTreeChecksum({ commit: head(), basePath: '.', includePaths: ['src'], dockerignore: ['src/secret.txt'] });
+    // independent route: the bytes werf feeds, written out by hand
+    const added = createHash('sha256').update('src/gen/a.txt').update('A\n').update('src/gen/b.txt').update('B\n').digest('hex');
+    expect(facts.sourceChecksums['0:0']).toBe(hashArgs(hashArgs(lsTree), added));
   });
 
   it('fails with typed errors for a missing Dockerfile or target', async () => {

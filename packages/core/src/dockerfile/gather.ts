@@ -5,6 +5,8 @@
  */
 import type { DockerfileImage } from '@strata/config';
 import type { GitRepository, ObjectId } from '@strata/git';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { DigestError } from '../digest/errors.js';
 import { hashArgs, sha256Concat, type HashArg } from '../digest/hash.js';
@@ -73,24 +75,60 @@ function matchesSource(path: string, sources: readonly string[]): boolean {
   );
 }
 
-async function contextAddChecksum(
-  image: DockerfileImage,
-  sources: readonly string[],
-  options: GatherDockerfileOptions,
-): Promise<string> {
-  const files = [...image.contextAddFiles].sort();
-  const chunks: HashArg[] = [];
-  for (const file of files) {
-    if (!matchesSource(joinPath('', file), sources)) continue;
+/**
+ * The working-tree files a `contextAddFiles` entry names: the file itself, or every file under a
+ * directory in lexical walk order (werf `GetContextAddFilesPaths`); repository-relative paths.
+ */
+async function contextAddPaths(image: DockerfileImage, options: GatherDockerfileOptions): Promise<string[]> {
+  const seen = new Set<string>();
+  const paths: string[] = [];
+  const add = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    paths.push(path);
+  };
+  const walk = async (path: string): Promise<void> => {
+    options.signal?.throwIfAborted();
+    const entries = await readdir(join(options.repository.root, path), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const child = joinPath(path, entry.name);
+      if (entry.isDirectory()) await walk(child);
+      else add(child);
+    }
+  };
+  for (const file of image.contextAddFiles) {
     const path = joinPath(image.context, file);
-    const content = await options.repository.findWorkingTreeFile(path, { signal: options.signal });
-    if (content === undefined) {
-      throw new DigestError('CONTEXT_ADD_FILE_NOT_FOUND', `contextAddFiles entry ${file} of image ${image.key} is not a file in the working tree`, {
-        hint: 'contextAddFiles lists regular files relative to the context; create the file or remove the entry.',
+    const info = await lstat(join(options.repository.root, path)).catch(() => undefined);
+    if (info === undefined) {
+      throw new DigestError('CONTEXT_ADD_FILE_NOT_FOUND', `contextAddFiles entry ${file} of image ${image.key} is not in the working tree`, {
+        hint: 'contextAddFiles lists files or directories relative to the context; create it or remove the entry.',
         data: { image: image.key, path },
       });
     }
-    chunks.push(file, content);
+    if (info.isDirectory()) await walk(path);
+    else add(path);
+  }
+  return paths;
+}
+
+/**
+ * werf `ContextAddFilesChecksum`: for each added file matched by the instruction's sources, in order, its
+ * project-relative path then its content (regular files only) into one SHA-256; `""` when none match.
+ * Decision: the project directory is the repository root.
+ */
+async function contextAddChecksum(
+  image: DockerfileImage,
+  sources: readonly string[],
+  paths: readonly string[],
+  options: GatherDockerfileOptions,
+): Promise<string> {
+  const chunks: HashArg[] = [];
+  for (const path of paths) {
+    const relative = image.context === '.' || image.context === '' ? path : path.slice(joinPath(image.context, '').length + 1);
+    if (!matchesSource(relative, sources)) continue;
+    chunks.push(path);
+    const content = await options.repository.findWorkingTreeFile(path, { signal: options.signal });
+    if (content !== undefined) chunks.push(content);
   }
   return chunks.length === 0 ? '' : sha256Concat(chunks);
 }
@@ -128,6 +166,7 @@ export async function gatherDockerfileFacts(image: DockerfileImage, options: Gat
   const ignoreBytes = await repository.findFile(commit, joinPath(image.context, '.dockerignore'), { signal });
   const dockerignore = ignoreBytes === undefined ? [] : parseDockerignore(Buffer.from(ignoreBytes).toString('utf8'));
 
+  const addedPaths = image.contextAddFiles.length > 0 ? await contextAddPaths(image, options) : [];
   const sourceChecksums: Record<string, string> = {};
   for (const entry of contextSources(dockerfile)) {
     const sources = entry.sources.map(normalizeCopySource).filter((source): source is string => source !== undefined);
@@ -144,8 +183,8 @@ export async function gatherDockerfileFacts(image: DockerfileImage, options: Gat
             { signal },
           );
     let checksum = hashArgs(lsTree);
-    if (image.contextAddFiles.length > 0) {
-      const added = await contextAddChecksum(image, sources, options);
+    if (addedPaths.length > 0) {
+      const added = await contextAddChecksum(image, sources, addedPaths, options);
       if (added !== '') checksum = hashArgs(checksum, added);
     }
     sourceChecksums[sourceKey(entry.stage, entry.instruction)] = checksum;
