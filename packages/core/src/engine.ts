@@ -22,10 +22,10 @@ import {
 } from './conveyor/index.js';
 import { importId, importSourceChecksumCommand } from './digest/imports.js';
 import type { DigestInput } from './digest/inputs.js';
-import { DIGEST_INPUTS_LABEL, encodeInputsRecord } from './explain/explain.js';
+import { DIGEST_INPUTS_LABEL, compareInputs, encodeInputsRecord, findRecordedInputs, type InputDifference } from './explain/explain.js';
 import { CoreError } from './errors.js';
 import type { BuildEventListener } from './events.js';
-import { formatStageId, type StageDigest, type StageName } from './ids.js';
+import { compareStageIds, formatStageId, sameStageId, type StageDigest, type StageName } from './ids.js';
 import { stageLabels } from './labels.js';
 import { formatPlan, imageGraph, planBuild, type BuildPlan, type ImageNode } from './planner.js';
 import type { Executor, GitMappingStep, GitPatchStep, ImportStep, StageBuildRequest } from './ports/executor.js';
@@ -34,7 +34,7 @@ import type { StageRecord, StageStore } from './ports/stage-store.js';
 import { publishStage, type StageCandidate } from './publish.js';
 import { buildReport, splitImageRef, type BuildReport, type ImageOutcome, type StageOutcome, type StageStatus } from './report.js';
 import { DEFAULT_PARALLEL_TASKS_LIMIT, runSchedule } from './scheduler.js';
-import { gitAncestryOracle, lookupStage, type AncestryOracle, type StageQuery } from './selection.js';
+import { findSuitableStage, gitAncestryOracle, lookupStage, type AncestryOracle, type StageQuery } from './selection.js';
 import { SingleFlight } from './single-flight.js';
 import { CachedStageStore } from './stores/cached-stage-store.js';
 
@@ -81,6 +81,46 @@ export interface BuildResult {
   report: BuildReport;
 }
 
+/** Why a dry run expects a stage to be built. */
+export type RebuildReason =
+  /** The previous stage would be built, so this one must be too (SPEC §4.1 step 4). */
+  | { readonly kind: 'previousRebuilt' }
+  /**
+   * A stage was built before on the same previous stage (its `werf.io/parent-stage-id`); `difference` is
+   * the first input that differs from it, `undefined` when it recorded no inputs (built by werf or an
+   * older Strata).
+   */
+  | { readonly kind: 'inputsChanged'; readonly previous: StageRecord; readonly difference: InputDifference | undefined }
+  /** Stages with this digest are stored but none qualifies (commits of another branch, or too old). */
+  | { readonly kind: 'noSuitableStage'; readonly candidates: number }
+  /** No stored stage was built on the same previous stage (or this is the image's first stage). */
+  | { readonly kind: 'nothingToCompare' };
+
+/** What a build would do with one stage. */
+export type StageDecision =
+  | { readonly kind: 'reuse'; readonly stage: StageRecord; readonly store: string }
+  | { readonly kind: 'copy'; readonly stage: StageRecord; readonly store: string }
+  | { readonly kind: 'build'; readonly reason: RebuildReason };
+
+export interface StageExplanation {
+  readonly name: StageName;
+  readonly digest: StageDigest;
+  /** The labelled inputs of the digest (`formatInputs` prints them). */
+  readonly inputs: readonly DigestInput[];
+  readonly decision: StageDecision;
+}
+
+export interface ImageExplanation {
+  readonly image: string;
+  /** Non-empty stages in conveyor order, up to where the dry run could go. */
+  readonly stages: readonly StageExplanation[];
+  /**
+   * Set when the remaining stages cannot be computed without building: they need files or names of an
+   * upstream image that would be rebuilt first.
+   */
+  readonly incomplete?: string | undefined;
+}
+
 export interface Engine {
   /** The plan for `images` (all images by default) and its printed form (SPEC §4.4). No I/O. */
   plan(images?: readonly string[], options?: CallOptions): Promise<{ plan: BuildPlan; text: string }>;
@@ -90,7 +130,16 @@ export interface Engine {
    *   the signal's reason when aborted.
    */
   build(images?: readonly string[], options?: CallOptions): Promise<BuildResult>;
+  /**
+   * A dry run: computes every stage's digest and inputs, and says what a build would do and why a stage
+   * would be rebuilt (the first input that differs from the stage built last time on the same previous
+   * stage). Reads stores and git only; never builds, copies or publishes.
+   */
+  explain(images?: readonly string[], options?: CallOptions): Promise<ImageExplanation[]>;
 }
+
+/** How many of the newest stored stages a dry run inspects to find the one built on the same previous stage. */
+const EXPLAIN_CANDIDATES = 20;
 
 /** Creates an engine. Does no I/O. */
 export function createEngine(options: EngineOptions): Engine {
@@ -176,6 +225,114 @@ class StageEngine implements Engine {
     return { commit, plan, images: outcomes, report: buildReport(outcomes) };
   }
 
+  async explain(images?: readonly string[], options: CallOptions = {}): Promise<ImageExplanation[]> {
+    const signal = options.signal ?? new AbortController().signal;
+    const { plan } = await this.plan(images, options);
+    const { repository } = this.#options;
+    const commit = await repository.headCommit({ signal });
+    const oracle = gitAncestryOracle(repository, commit);
+    const known = new Map<string, UpstreamImage>();
+    const upstream: Upstream = (key) => {
+      const image = known.get(key);
+      if (!image) throw new CoreError('UNKNOWN_IMAGE', `image ${key} is needed but was not explained`, { data: { image: key } });
+      return image;
+    };
+    const explanations: ImageExplanation[] = [];
+    for (const node of plan.images) {
+      const { explanation, last } = await this.#explainImage(node.name, { commit, oracle, upstream }, signal);
+      explanations.push(explanation);
+      if (last) known.set(node.name, last);
+    }
+    return explanations;
+  }
+
+  async #explainImage(
+    key: string,
+    context: { commit: string; oracle: AncestryOracle; upstream: Upstream },
+    signal: AbortSignal,
+  ): Promise<{ explanation: ImageExplanation; last: UpstreamImage | undefined }> {
+    const image = this.#options.config.images.find((candidate) => candidate.key === key);
+    if (!image) throw new CoreError('UNKNOWN_IMAGE', `unknown image ${key}`, { data: { image: key } });
+    const conveyor = planConveyor(image, { build: this.#options.config.build });
+    const stages: StageExplanation[] = [];
+    let prev: { plan: StagePlan; digest: StageDigest; record: StageRecord | undefined; commits: string[] } | undefined;
+    let gitBase: (string | undefined)[] | undefined;
+    let last: UpstreamImage | undefined;
+    let rebuilding = false;
+    for (const stage of conveyor.stages) {
+      signal.throwIfAborted();
+      let facts: StageFacts;
+      try {
+        ({ facts } = await this.#facts(context, context.upstream, image, conveyor, stage, gitBase, signal));
+      } catch (error) {
+        if (!(error instanceof UpstreamNotBuilt)) throw error;
+        return {
+          explanation: { image: key, stages, incomplete: `stage ${stage.name} needs image ${error.image}, which would be rebuilt first` },
+          last: undefined,
+        };
+      }
+      const result = computeStageDigest(conveyor, stage, {
+        prev: prev && { digest: prev.digest, gitRelated: prev.plan.gitRelated, commits: prev.commits },
+        facts,
+      });
+      if (result.kind === 'empty') continue;
+      const { digest, inputs } = result;
+      const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: prev?.record?.id };
+      const decision: StageDecision = rebuilding
+        ? { kind: 'build', reason: { kind: 'previousRebuilt' } }
+        : await this.#decide(query, prev?.record, inputs, context.oracle, signal);
+      stages.push({ name: stage.name, digest, inputs, decision });
+      if (decision.kind === 'build') {
+        rebuilding = true;
+        const commits = stage.gitRelated ? currentCommits(conveyor, context.commit) : [];
+        prev = { plan: stage, digest, record: undefined, commits };
+        if (stage.gitRelated) gitBase = commits;
+        last = { contentDigest: computeContentDigest(conveyor, { stage, digest, commits }) };
+      } else {
+        const recorded = commitsOf(conveyor, decision.stage);
+        prev = { plan: stage, digest, record: decision.stage, commits: recorded.filter((c): c is string => c !== undefined) };
+        if (stage.gitRelated) gitBase = recorded;
+        last = { contentDigest: decision.stage.contentDigest, stage: decision.stage };
+      }
+    }
+    return { explanation: { image: key, stages }, last };
+  }
+
+  /** Read-only selection for a dry run: primary, caches, then secondaries; never copies. */
+  async #decide(
+    query: StageQuery,
+    prev: StageRecord | undefined,
+    inputs: readonly DigestInput[],
+    oracle: AncestryOracle,
+    signal: AbortSignal,
+  ): Promise<StageDecision> {
+    const { primary, caches = [], secondaries = [] } = this.#options.stores;
+    const reused = await findSuitableStage(primary, query, oracle, { signal });
+    if (reused) return { kind: 'reuse', stage: reused, store: primary.name };
+    for (const store of [...caches, ...secondaries]) {
+      const found = await findSuitableStage(store, query, oracle, { signal });
+      if (found) return { kind: 'copy', stage: found, store: store.name };
+    }
+    const sameDigest = await primary.listStageIds(query.digest, { signal });
+    if (sameDigest.length > 0) return { kind: 'build', reason: { kind: 'noSuitableStage', candidates: sameDigest.length } };
+    if (!prev) return { kind: 'build', reason: { kind: 'nothingToCompare' } };
+    // A stage built on `prev` is never older than it; look at the newest few such candidates.
+    const candidates = (await primary.listStageIds(undefined, { signal }))
+      .filter((id) => id.timestampMs >= prev.id.timestampMs && !sameStageId(id, prev.id))
+      .sort((a, b) => compareStageIds(b, a))
+      .slice(0, EXPLAIN_CANDIDATES);
+    for (const id of candidates) {
+      const record = await primary.findStage(id, { signal });
+      if (!record?.parentStageId || !sameStageId(record.parentStageId, prev.id)) continue;
+      const recorded = findRecordedInputs(record.labels);
+      return {
+        kind: 'build',
+        reason: { kind: 'inputsChanged', previous: record, difference: recorded ? compareInputs(inputs, recorded) : undefined },
+      };
+    }
+    return { kind: 'build', reason: { kind: 'nothingToCompare' } };
+  }
+
   async #buildImage(node: ImageNode, build: BuildContext, signal: AbortSignal): Promise<ImageOutcome> {
     const image = this.#options.config.images.find((candidate) => candidate.key === node.name);
     if (!image) throw new CoreError('UNKNOWN_IMAGE', `unknown image ${node.name}`, { data: { image: node.name } });
@@ -190,7 +347,7 @@ class StageEngine implements Engine {
       const stageStart = this.#clock.now();
       try {
         signal.throwIfAborted();
-        const { facts, importChecksums } = await this.#facts(build, image, conveyor, stage, gitBase, signal);
+        const { facts, importChecksums } = await this.#facts(build, builtUpstream(build), image, conveyor, stage, gitBase, signal);
         const result = computeStageDigest(conveyor, stage, {
           prev: prev && {
             digest: prev.record.id.digest,
@@ -236,7 +393,8 @@ class StageEngine implements Engine {
 
   /** Git facts from the repository plus what only the engine knows (other images' results, import checksums). */
   async #facts(
-    build: BuildContext,
+    build: Pick<BuildContext, 'commit'>,
+    upstream: Upstream,
     image: ResolvedImage,
     conveyor: ImageConveyor,
     stage: StagePlan,
@@ -249,7 +407,7 @@ class StageEngine implements Engine {
       prevBuiltStageCommits: gitBase,
       dockerfile:
         image.kind === 'dockerfile'
-          ? { ...this.#options.dockerfile, dependencyArgs: dependencyTargets(build, image.dependencies, 'targetBuildArg') }
+          ? { ...this.#options.dockerfile, dependencyArgs: dependencyTargets(upstream, image.dependencies, 'targetBuildArg') }
           : this.#options.dockerfile,
       signal,
     });
@@ -257,7 +415,7 @@ class StageEngine implements Engine {
     const importChecksums: Record<string, string> = {};
     if (image.kind !== 'stapel') return { facts, importChecksums };
     if (stage.name === 'from' && image.from.kind === 'image') {
-      facts.baseImageContentDigest = lastStage(build, image.from.name).contentDigest;
+      facts.baseImageContentDigest = upstream(image.from.name).contentDigest;
     }
     const imports = importsOfStage(image, stage.name);
     if (imports.length > 0) {
@@ -265,7 +423,7 @@ class StageEngine implements Engine {
         imports.map(async (entry) => {
           const sourceChecksum = await this.#options.executor.importChecksum(
             {
-              sourceImageRef: lastStage(build, entry.image).imageRef,
+              sourceImageRef: storedUpstream(upstream, entry.image).imageRef,
               add: entry.add,
               includePaths: entry.includePaths,
               excludePaths: entry.excludePaths,
@@ -280,7 +438,7 @@ class StageEngine implements Engine {
     }
     const dependencies = dependenciesOfStage(image, stage.name);
     if (dependencies.length > 0) {
-      facts.dependencies = dependencies.map((dependency) => ({ imageName: lastStage(build, dependency.image).imageRef }));
+      facts.dependencies = dependencies.map((dependency) => ({ imageName: storedUpstream(upstream, dependency.image).imageRef }));
     }
     return { facts, importChecksums };
   }
@@ -382,6 +540,36 @@ function commitsOf(conveyor: ImageConveyor, record: StageRecord): (string | unde
   return conveyor.gitMappings.map((mapping) => record.commits[mapping.paramsHash]);
 }
 
+/** What a stage needs to know about an image it depends on. */
+interface UpstreamImage {
+  /** The content digest of its last stage (stored, or as it would be built). */
+  contentDigest: string;
+  /** Its last stage, when stored. */
+  stage?: StageRecord | undefined;
+}
+
+type Upstream = (imageKey: string) => UpstreamImage;
+
+/** Raised (in a dry run) when a fact needs an upstream image that would have to be built first. */
+class UpstreamNotBuilt extends Error {
+  constructor(readonly image: string) {
+    super(`image ${image} would be rebuilt first`);
+  }
+}
+
+function storedUpstream(upstream: Upstream, imageKey: string): StageRecord {
+  const { stage } = upstream(imageKey);
+  if (!stage) throw new UpstreamNotBuilt(imageKey);
+  return stage;
+}
+
+function builtUpstream(build: BuildContext): Upstream {
+  return (imageKey) => {
+    const stage = lastStage(build, imageKey);
+    return { contentDigest: stage.contentDigest, stage };
+  };
+}
+
 function lastStage(build: BuildContext, imageKey: string): StageRecord {
   const stage = build.done.get(imageKey)?.stages.at(-1)?.stage;
   if (stage) return stage;
@@ -433,10 +621,10 @@ function dependencyValue(type: DependencyImportType, stage: StageRecord): string
   }
 }
 
-function dependencyTargets(build: BuildContext, dependencies: readonly Dependency[], target: 'targetEnv' | 'targetBuildArg'): Record<string, string> {
+function dependencyTargets(upstream: Upstream, dependencies: readonly Dependency[], target: 'targetEnv' | 'targetBuildArg'): Record<string, string> {
   const values: Record<string, string> = {};
   for (const dependency of dependencies) {
-    const stage = lastStage(build, dependency.image);
+    const stage = storedUpstream(upstream, dependency.image);
     for (const entry of dependency.imports) {
       const name = entry[target];
       if (name !== undefined) values[name] = dependencyValue(entry.type, stage);
@@ -468,7 +656,7 @@ function buildRequest(context: StageContext, labels: Readonly<Record<string, str
       context: image.context,
       contextAddFiles: image.contextAddFiles,
       target: image.target,
-      buildArgs: { ...image.args, ...dependencyTargets(build, image.dependencies, 'targetBuildArg') },
+      buildArgs: { ...image.args, ...dependencyTargets(builtUpstream(build), image.dependencies, 'targetBuildArg') },
       addHost: image.addHost,
       network: image.network,
     };
@@ -526,7 +714,7 @@ function buildRequest(context: StageContext, labels: Readonly<Record<string, str
         kind: 'dependencies',
         baseImageRef: baseImageRef(context),
         imports,
-        env: dependencyTargets(build, dependenciesOfStage(stapel, stage.name), 'targetEnv'),
+        env: dependencyTargets(builtUpstream(build), dependenciesOfStage(stapel, stage.name), 'targetEnv'),
       };
     }
     case 'dockerInstructions':

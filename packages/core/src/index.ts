@@ -96,4 +96,14 @@ export type { BuildEvent, BuildEventListener } from './events.js';
 export * from './digest/index.js';
 export * from './conveyor/index.js';
 export * from './explain/index.js';
-export { createEngine, type BuildResult, type Engine, type EngineOptions, type EngineStores } from './engine.js';
+export {
+  createEngine,
+  type BuildResult,
+  type Engine,
+  type EngineOptions,
+  type EngineStores,
+  type ImageExplanation,
+  type RebuildReason,
+  type StageDecision,
+  type StageExplanation,
+} from './engine.js';
