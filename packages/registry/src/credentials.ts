@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +51,15 @@ export interface DockerConfigCredentialStoreOptions {
    */
   path?: string;
   /**
-   * Environment used to find the default path.
+   * Environment used to find the default path, and given to credential helpers (their `PATH`).
    * @default process.env
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Longest a credential helper may run.
+   * @default 30000
+   */
+  helperTimeoutMs?: number;
 }
 
 /** The default location of Docker's config.json for an environment. */
@@ -73,16 +79,22 @@ interface DockerConfigFile {
  * `username`/`password`, or `identitytoken`. The file is read on the first lookup (never in the
  * constructor) and cached for the store's lifetime; a missing file means "no credentials".
  *
- * Credential helpers are not run: a host listed in `credHelpers`, or a host with an `auths` entry
- * without inline secrets while `credsStore` is set, fails with
- * `REGISTRY_CREDENTIAL_HELPER_UNSUPPORTED`. Hosts unknown to the file are anonymous.
+ * Credential helpers run as Docker runs them (`docker-credential-<name> get`, server address on
+ * stdin, JSON on stdout): `credHelpers[host]` first; then inline secrets in `auths`; then
+ * `credsStore` for every other host. A helper's "credentials not found" means anonymous; a missing
+ * or failing helper is `REGISTRY_CREDENTIAL_HELPER_FAILED`. Answers are cached per host.
  */
 export class DockerConfigCredentialStore implements CredentialStore {
   readonly #path: string;
+  readonly #env: Record<string, string | undefined>;
+  readonly #helperTimeoutMs: number;
   #config: Promise<DockerConfigFile> | undefined;
+  readonly #helperAnswers = new Map<string, Promise<Credentials | undefined>>();
 
   constructor(options: DockerConfigCredentialStoreOptions = {}) {
-    this.#path = options.path ?? dockerConfigPath(options.env ?? process.env);
+    this.#env = options.env ?? process.env;
+    this.#path = options.path ?? dockerConfigPath(this.#env);
+    this.#helperTimeoutMs = options.helperTimeoutMs ?? 30_000;
   }
 
   get path(): string {
@@ -93,9 +105,10 @@ export class DockerConfigCredentialStore implements CredentialStore {
     this.#config ??= this.#load(options.signal);
     const config = await this.#config;
     const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => normaliseConfigKey(key) === registry)?.[1];
-    if (helper !== undefined) throw helperUnsupported(registry, helper, this.#path);
+    if (helper !== undefined && helper !== '') return this.#fromHelper(helper, registry);
     const entry = Object.entries(config.auths ?? {}).find(([key]) => normaliseConfigKey(key) === registry)?.[1];
-    if (entry === undefined) return undefined;
+    const store = config.credsStore !== undefined && config.credsStore !== '' ? config.credsStore : undefined;
+    if (entry === undefined) return store === undefined ? undefined : this.#fromHelper(store, registry);
     if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
       return { kind: 'identity-token', identityToken: entry.identitytoken };
     }
@@ -113,8 +126,19 @@ export class DockerConfigCredentialStore implements CredentialStore {
     if (typeof entry.username === 'string' && typeof entry.password === 'string') {
       return { kind: 'basic', username: entry.username, password: entry.password };
     }
-    if (config.credsStore !== undefined && config.credsStore !== '') throw helperUnsupported(registry, config.credsStore, this.#path);
-    return undefined;
+    return store === undefined ? undefined : this.#fromHelper(store, registry);
+  }
+
+  #fromHelper(helper: string, registry: string): Promise<Credentials | undefined> {
+    const key = `${helper} ${registry}`;
+    let answer = this.#helperAnswers.get(key);
+    if (answer === undefined) {
+      answer = runHelper(helper, registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry, this.#env, this.#helperTimeoutMs);
+      this.#helperAnswers.set(key, answer);
+      // A failure is not cached: the next lookup runs the helper again.
+      answer.catch(() => this.#helperAnswers.delete(key));
+    }
+    return answer;
   }
 
   async #load(signal: AbortSignal | undefined): Promise<DockerConfigFile> {
@@ -152,13 +176,49 @@ function normaliseConfigKey(key: string): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
 }
 
-function helperUnsupported(registry: string, helper: string, path: string): RegistryError {
-  return new RegistryError(
-    'REGISTRY_CREDENTIAL_HELPER_UNSUPPORTED',
-    `Docker config ${path} delegates credentials for ${registry} to the helper docker-credential-${helper}, which Strata does not run yet`,
-    {
-      hint: 'Pass credentials explicitly (MemoryCredentialStore) or use a config.json with inline "auth" for this registry.',
-      data: { registry, helper, path },
-    },
-  );
+/** Runs `docker-credential-<helper> get` for `serverUrl`. Never puts the helper's output in an error. */
+function runHelper(helper: string, serverUrl: string, env: Record<string, string | undefined>, timeoutMs: number): Promise<Credentials | undefined> {
+  const program = `docker-credential-${helper}`;
+  const failed = (reason: string, cause?: unknown) =>
+    new RegistryError('REGISTRY_CREDENTIAL_HELPER_FAILED', `credential helper ${program} failed for ${serverUrl}: ${reason}`, {
+      hint: `Check that ${program} is installed and on PATH, and that you are logged in (docker login ${serverUrl}).`,
+      data: { registry: serverUrl, helper },
+      cause,
+    });
+  if (!/^[A-Za-z0-9._-]+$/.test(helper)) return Promise.reject(failed('invalid helper name'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => reject(failed(error.code === 'ENOENT' ? 'not found on PATH' : (error.code ?? 'could not start'))));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(serverUrl);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code !== 0) {
+        const text = `${stdout}\n${Buffer.concat(err).toString('utf8')}`;
+        if (/credentials not found/i.test(text)) resolve(undefined);
+        else reject(failed(signal !== null ? `killed by ${signal}` : `exit code ${code}`));
+        return;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(stdout);
+      } catch {
+        reject(failed('its answer is not JSON'));
+        return;
+      }
+      const answer = parsed as { Username?: unknown; Secret?: unknown };
+      if (typeof answer.Secret !== 'string' || answer.Secret === '') {
+        resolve(undefined);
+        return;
+      }
+      // Docker's convention: the user name `<token>` marks an identity (refresh) token.
+      if (answer.Username === '<token>') resolve({ kind: 'identity-token', identityToken: answer.Secret });
+      else if (typeof answer.Username === 'string') resolve({ kind: 'basic', username: answer.Username, password: answer.Secret });
+      else reject(failed('its answer has no Username'));
+    });
+  });
 }

@@ -30,8 +30,8 @@ export type RegistryErrorCode =
   | 'REGISTRY_INSECURE_REFUSED'
   /** Docker's config.json is unreadable or malformed. */
   | 'REGISTRY_CREDENTIALS_INVALID'
-  /** config.json delegates this registry to a credential helper, which is not supported yet. */
-  | 'REGISTRY_CREDENTIAL_HELPER_UNSUPPORTED';
+  /** The Docker credential helper for this registry is missing or failed. */
+  | 'REGISTRY_CREDENTIAL_HELPER_FAILED';
 
 /**
  * What a registry error is about. Never holds credentials, tokens or the Authorization header;

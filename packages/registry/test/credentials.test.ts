@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,14 +53,45 @@ describe('DockerConfigCredentialStore', () => {
     expect(await store.findCredentials('127.0.0.1:5000')).toBeUndefined();
   });
 
-  it('declines credential helpers with a typed error', async () => {
+  it('runs Docker credential helpers (credHelpers, then inline auths, then credsStore)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-helpers-'));
+    dirs.push(dir);
+    const calls = path.join(dir, 'calls.log');
+    writeFileSync(
+      path.join(dir, 'docker-credential-fake'),
+      [
+        '#!/bin/sh',
+        'read server',
+        `echo "$server" >> '${calls}'`,
+        'case "$server" in',
+        '  gcr.io) echo \'{"ServerURL":"gcr.io","Username":"_json_key","Secret":"helper-secret"}\' ;;',
+        '  https://index.docker.io/v1/) echo \'{"Username":"<token>","Secret":"refresh-from-helper"}\' ;;',
+        '  broken.example.io) echo "oops helper-output-secret" >&2; exit 3 ;;',
+        '  *) echo "credentials not found in native keychain"; exit 1 ;;',
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     const store = new DockerConfigCredentialStore({
-      path: configFile({ credsStore: 'desktop', credHelpers: { 'gcr.io': 'gcloud' }, auths: { 'login.example.io': {}, 'inline.example.io': { auth: b64('u:p') } } }),
+      path: configFile({ credsStore: 'fake', credHelpers: { 'gcr.io': 'fake', 'missing.example.io': 'nonexistent' }, auths: { 'inline.example.io': { auth: b64('u:p') } } }),
+      env: { PATH: `${dir}:/usr/bin:/bin` },
     });
-    await expect(store.findCredentials('gcr.io')).rejects.toMatchObject({ code: 'REGISTRY_CREDENTIAL_HELPER_UNSUPPORTED', data: { helper: 'gcloud' } });
-    await expect(store.findCredentials('login.example.io')).rejects.toMatchObject({ code: 'REGISTRY_CREDENTIAL_HELPER_UNSUPPORTED', data: { helper: 'desktop' } });
+    expect(await store.findCredentials('gcr.io')).toEqual({ kind: 'basic', username: '_json_key', password: 'helper-secret' });
+    expect(await store.findCredentials('gcr.io')).toEqual({ kind: 'basic', username: '_json_key', password: 'helper-secret' });
+    expect(await store.findCredentials('docker.io')).toEqual({ kind: 'identity-token', identityToken: 'refresh-from-helper' });
     expect(await store.findCredentials('inline.example.io')).toEqual({ kind: 'basic', username: 'u', password: 'p' });
     expect(await store.findCredentials('anonymous.example.io')).toBeUndefined();
+
+    const broken = await store.findCredentials('broken.example.io').catch((e: unknown) => e);
+    expect(broken).toMatchObject({ code: 'REGISTRY_CREDENTIAL_HELPER_FAILED', data: { helper: 'fake' } });
+    expect((broken as Error).message).toContain('exit code 3');
+    expect(`${(broken as Error).message} ${JSON.stringify((broken as RegistryError).data)}`).not.toContain('helper-output-secret');
+    await expect(store.findCredentials('missing.example.io')).rejects.toMatchObject({ code: 'REGISTRY_CREDENTIAL_HELPER_FAILED', message: expect.stringContaining('not found on PATH') as unknown });
+
+    // One helper run per host: answers are cached, failures are not.
+    await store.findCredentials('broken.example.io').catch(() => undefined);
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['gcr.io', 'https://index.docker.io/v1/', 'anonymous.example.io', 'broken.example.io', 'broken.example.io']);
   });
 
   it('reports malformed files without quoting their content', async () => {
