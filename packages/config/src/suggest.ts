@@ -23,19 +23,19 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `input`, or undefined when none is plausibly meant. A case-insensitive
- * match always wins (`volume` → `VOLUME`), then a prefix of at least 4 characters either way
- * (`forceShallow` → `forceShallowClone`); otherwise the edit distance must be at most a third of the
- * longer word (at least 1, at most 3), ties broken by candidate order.
+ * The candidate closest to `input`, or undefined when none is plausibly meant, in this order: a
+ * case-insensitive match (`volume` → `VOLUME`); the shortest candidate that `input` (≥ 4 chars)
+ * starts (`forceShallow` → `forceShallowClone`); the nearest by edit distance, at most a third of
+ * the longer word (at least 1, at most 3), ties broken by candidate order; the longest candidate
+ * that `input` extends (`fromImages` → `fromImage`).
  */
 export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
   const lower = input.toLowerCase();
   const exactCase = candidates.find((c) => c.toLowerCase() === lower);
   if (exactCase !== undefined) return exactCase;
-  if (lower.length >= 4) {
-    const extended = candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()));
-    if (extended !== undefined) return extended;
-  }
+  const long = lower.length >= 4;
+  const extensions = long ? candidates.filter((c) => c.toLowerCase().startsWith(lower)) : [];
+  if (extensions.length > 0) return extensions.reduce((a, b) => (b.length < a.length ? b : a));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -46,5 +46,7 @@ export function closestMatch(input: string, candidates: readonly string[]): stri
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined) return best;
+  const prefixes = long ? candidates.filter((c) => c.length >= 4 && lower.startsWith(c.toLowerCase())) : [];
+  return prefixes.length > 0 ? prefixes.reduce((a, b) => (b.length > a.length ? b : a)) : undefined;
 }
