@@ -165,6 +165,8 @@ describe('context helpers', () => {
     expect(normalizeCopySource('./src/')).toBe('src');
     expect(normalizeCopySource('.')).toBe('**');
     expect(normalizeCopySource('/etc/x')).toBe('etc/x');
+    expect(normalizeCopySource('a/./b//c/')).toBe('a/b/c');
+    expect(normalizeCopySource('/')).toBe('**');
     expect(normalizeCopySource('https://example.com/a.tgz')).toBeUndefined();
   });
 });

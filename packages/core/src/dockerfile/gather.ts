@@ -9,6 +9,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { DigestError } from '../digest/errors.js';
+import { cleanPath } from '../digest/paths.js';
 import { hashArgs, sha256Concat, type HashArg } from '../digest/hash.js';
 import type { DigestInput } from '../digest/inputs.js';
 import { analyzeDockerfile, contextSources, type AnalyzedDockerfile } from './analyze.js';
@@ -60,13 +61,13 @@ export function parseDockerignore(text: string): string[] {
 
 /**
  * A `COPY`/`ADD` source as a path filter relative to the context (werf
- * `NormalizeCopyAddSourcesForPathMatcher`): leading `./` and `/` and trailing `/` dropped; `.` (the whole
- * context) becomes `**`. URLs (`ADD https://…`) never match the context and are dropped.
+ * `NormalizeCopyAddSourcesForPathMatcher`: Go `path.Clean`, leading `/` dropped); the whole context
+ * (`.`, `/`) becomes `**`. URLs (`ADD https://…`) never match a context file and are dropped.
  */
 export function normalizeCopySource(source: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return undefined;
-  const trimmed = source.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
-  return trimmed === '' || trimmed === '.' ? '**' : trimmed;
+  const cleaned = cleanPath(source).replace(/^\/+/, '');
+  return cleaned === '' || cleaned === '.' ? '**' : cleaned;
 }
 
 function matchesSource(path: string, sources: readonly string[]): boolean {
