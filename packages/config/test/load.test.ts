@@ -54,6 +54,12 @@ describe('loadConfig', () => {
     expect(!explicit.ok && explicit.problems[0]?.message).toContain(join(dir, 'nope.yaml'));
   });
 
+  it('reports CONFIG_READ_FAILED when the config cannot be read', async () => {
+    await mkdir(join(dir, 'werf.yaml'));
+    const result = await loadConfig(dir);
+    expect(!result.ok && result.problems).toMatchObject([{ code: 'CONFIG_READ_FAILED', file: join(dir, 'werf.yaml'), line: 1, column: 1 }]);
+  });
+
   it('reports problems with the file path and passes options through', async () => {
     await writeFile(join(dir, 'werf.yaml'), 'project: demo\nconfigVersion: 1\n---\nimage: a\ndockerfile: Dockerfile\ncontextAddFiles: [x.env]\n');
     const denied = await loadConfig(dir);
