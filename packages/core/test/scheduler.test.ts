@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { CoreError, planBuild, runSchedule, type ImageNode } from '@strata/core';
 import { ManualClock } from '@strata/core/testing';
 
@@ -119,5 +120,38 @@ describe('runSchedule', () => {
       onDone: (image, result) => events.push(`done ${image.name} ${result}`),
     });
     expect(events).toEqual(['start a', 'done a a', 'start b', 'done b b']);
+  });
+});
+
+describe('runSchedule (property)', () => {
+  it('respects dependencies and the limit, and never leaves a slot idle while an image is ready', async () => {
+    const graph = fc
+      .integer({ min: 1, max: 12 })
+      .chain((size) =>
+        fc.record({
+          durations: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: size, maxLength: size }),
+          // Edges only to earlier images: always acyclic.
+          deps: fc.array(fc.array(fc.nat({ max: 11 }), { maxLength: 3 }), { minLength: size, maxLength: size }),
+          limit: fc.integer({ min: 0, max: 4 }),
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(graph, async ({ durations, deps, limit }) => {
+        const nodes = durations.map((_, i) => node(`i${i}`, [...new Set(deps[i]?.filter((d) => d < i).map((d) => `i${d}`))]));
+        const byName = Object.fromEntries(durations.map((d, i) => [`i${i}`, d]));
+        const { starts, ends, maxRunning } = await timed(nodes, byName, limit);
+        const capacity = limit > 0 ? limit : Number.POSITIVE_INFINITY;
+        expect(maxRunning).toBeLessThanOrEqual(capacity);
+        const runningAt = (t: number): number => nodes.filter((n) => (starts[n.name] ?? 0) <= t && t < (ends[n.name] ?? 0)).length;
+        for (const n of nodes) {
+          const start = starts[n.name] ?? -1;
+          const ready = Math.max(0, ...n.dependsOn.map((d) => ends[d] ?? Number.POSITIVE_INFINITY));
+          expect(start).toBeGreaterThanOrEqual(ready);
+          // Work conservation: between becoming ready and starting, every slot was busy.
+          for (let t = ready; t < start; t += 1) expect(runningAt(t)).toBe(capacity);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
