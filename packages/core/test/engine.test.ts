@@ -336,6 +336,14 @@ dependencies:
     await expect(engine.build(undefined, { signal: controller.signal })).rejects.toThrow('cancelled by user');
   });
 
+  it('keys the nameless image as ~', async () => {
+    const { engine } = engineWith({ config: config('project: demo\nconfigVersion: 1\n---\nimage: ~\nfrom: alpine:3.18\n') });
+    const result = await engine.build();
+    expect(Object.keys(result.report.Images)).toEqual(['~']);
+    expect(result.report.Images['~']?.WerfImageName).toBe('~');
+    expect((await engine.plan()).text).toContain('│ - ⛵ image ~');
+  });
+
   it('plans without I/O in the SPEC shape', async () => {
     const { engine } = engineWith();
     const { text } = await engine.plan();
