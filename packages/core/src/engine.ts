@@ -232,9 +232,10 @@ class StageEngine implements Engine {
     const commit = await repository.headCommit({ signal });
     const oracle = gitAncestryOracle(repository, commit);
     const known = new Map<string, UpstreamImage>();
+    // An upstream image missing here could not be explained fully: its dependents cannot be either.
     const upstream: Upstream = (key) => {
       const image = known.get(key);
-      if (!image) throw new CoreError('UNKNOWN_IMAGE', `image ${key} is needed but was not explained`, { data: { image: key } });
+      if (!image) throw new UpstreamNotBuilt(key);
       return image;
     };
     const explanations: ImageExplanation[] = [];

@@ -137,10 +137,14 @@ import:
 - artifact: tool
   add: /out
   after: install
+---
+image: web
+fromImage: app
 `;
     const explanations = await engine(text, { primary: new MemoryStageStore() }).explain();
     const app = explanations.find((e) => e.image === 'app');
     expect(app?.stages.map((s) => s.name)).toEqual(['from', 'install']);
     expect(app?.incomplete).toBe('stage dependenciesAfterInstall needs image tool, which would be rebuilt first');
+    expect(explanations.find((e) => e.image === 'web')?.incomplete).toBe('stage from needs image app, which would be rebuilt first');
   });
 });
