@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 function setup(ctx: Parameters<typeof requireRegistryBinary>[0]): { token: string; basic: string; server: TokenServer } {
-  requireRegistryBinary(ctx, { openssl: true });
+  requireRegistryBinary(ctx);
   if (tokenRegistry === undefined || basicRegistry === undefined || tokenServer === undefined) throw new Error('registries did not start');
   return { token: tokenRegistry.host, basic: basicRegistry.host, server: tokenServer };
 }

@@ -27,26 +27,14 @@ export function findRegistryBinary(): string | undefined {
 }
 
 /** The registry binary, or a skip (locally) / failure (CI=true) naming what is missing. */
-export function requireRegistryBinary(ctx: Pick<TestContext, 'skip'>, extra: { openssl?: boolean } = {}): string {
+export function requireRegistryBinary(ctx: Pick<TestContext, 'skip'>): string {
   const binary = findRegistryBinary();
-  const missing: string[] = [];
-  if (binary === undefined) missing.push(`the docker-registry binary (${INSTALL_HINT})`);
-  if (extra.openssl === true && !isExecutable('/usr/bin/openssl')) missing.push('openssl (apt-get install openssl)');
-  if (missing.length > 0) {
-    const reason = `needs ${missing.join(' and ')}`;
+  if (binary === undefined) {
+    const reason = `needs the docker-registry binary (${INSTALL_HINT})`;
     if (process.env.CI === 'true') throw new Error(`CI=true and ${reason}`);
     ctx.skip(reason);
   }
-  return binary as string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return binary;
 }
 
 export async function freePort(): Promise<number> {

@@ -1,15 +1,15 @@
 /**
  * Test kit: a Docker token service (the `auth: token:` flow of Distribution v2) on loopback. It signs
- * RS256 JWTs with a key whose self-signed certificate (made with openssl) is the registry's
- * `rootcertbundle`, and carries it in the `x5c` header.
+ * RS256 JWTs with a key whose self-signed certificate (made here with `selfsigned`) is the
+ * registry's `rootcertbundle`, and carries it in the `x5c` header.
  */
-import { execFileSync } from 'node:child_process';
 import { createSign, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { generate } from 'selfsigned';
 
 export interface TokenRequestRecord {
   readonly method: string;
@@ -42,11 +42,11 @@ const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url'
 
 export async function startTokenServer(options: TokenServerOptions): Promise<TokenServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strata-token-'));
-  const keyPath = path.join(dir, 'key.pem');
   const certPath = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=strata-test-token'], { stdio: 'ignore' });
-  const key = readFileSync(keyPath, 'utf8');
-  const certDer = readFileSync(certPath, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const pems = await generate([{ name: 'commonName', value: 'strata-test-token' }], { keySize: 2048, algorithm: 'sha256' });
+  writeFileSync(certPath, pems.cert);
+  const key = pems.private;
+  const certDer = pems.cert.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const service = 'strata-test-registry';
   const issuer = 'strata-test-issuer';
   const requests: TokenRequestRecord[] = [];
