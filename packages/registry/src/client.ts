@@ -286,8 +286,8 @@ export class RegistryClient {
         throw await this.#statusError(exchange, 'GET', { repository: repository.toString() });
       }
       if (exchange.status !== 200) throw await this.#statusError(exchange, 'GET', { repository: repository.toString() });
-      const page = parseJson(decode(exchange.body)) as { tags?: unknown } | undefined;
-      if (page === undefined || (page.tags !== null && page.tags !== undefined && !Array.isArray(page.tags))) {
+      const page = parseJson(decode(exchange.body)) as { tags?: unknown } | null | undefined;
+      if (typeof page !== 'object' || page === null || (page.tags !== null && page.tags !== undefined && !Array.isArray(page.tags))) {
         throw this.#protocolError(`tag listing of ${repository.toString()} is not {"tags": [...]}`, { url: redactUrl(url), repository: repository.toString() });
       }
       for (const tag of (page.tags ?? []) as unknown[]) if (typeof tag === 'string') tags.add(tag);

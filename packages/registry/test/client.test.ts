@@ -193,6 +193,13 @@ describe('content verification', () => {
     await expect(client.listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
   });
 
+  it('rejects tag listings that are not {"tags": [...]}', async () => {
+    for (const body of ['null', '"tags"', '{"tags":"a"}', 'not json']) {
+      const host = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+      await expect(new RegistryClient({ fetch: loopbackOnlyFetch }).listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
+    }
+  });
+
   it('maps 403 to REGISTRY_DENIED and 405 on delete to REGISTRY_UNSUPPORTED', async () => {
     const host = await serve((req, res) => {
       if (req.method === 'DELETE') res.writeHead(405, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNSUPPORTED"}]}');
