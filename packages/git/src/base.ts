@@ -26,6 +26,7 @@ import type {
   TreeEntry,
 } from './repository.js';
 import { GitError } from './repository.js';
+import type { FileWithContent } from './stream.js';
 import { TarWriter } from './tar.js';
 import { lazyWalk, lsTreeChecksumOf, sortByPath, typeOfMode, normalizeMode, type TreeSource } from './walk.js';
 
@@ -113,6 +114,15 @@ export abstract class BaseGitRepository implements GitRepository {
   /** Blob contents in the order of `oids`. */
   protected abstract readBlobs(oids: readonly ObjectId[], signal?: AbortSignal): AsyncIterable<Buffer[]>;
 
+  /**
+   * Every non-tree entry below the directory `basePath` with its content, in tree order: what the
+   * walk and blob reads give when nothing is filtered. Adapters with a faster way override it;
+   * `undefined` means "walk".
+   */
+  protected streamAllFiles(_commit: ObjectId, _basePath: string, _signal?: AbortSignal): AsyncIterable<FileWithContent[]> | undefined {
+    return undefined;
+  }
+
   async getCommit(ref: string, options?: GitCallOptions): Promise<ObjectId> {
     const id = await this.findCommit(ref, options);
     if (id === undefined) throw unknownCommit(ref, this.root);
@@ -175,7 +185,6 @@ export abstract class BaseGitRepository implements GitRepository {
       yield* tar.finish();
       return;
     }
-    const files = await lazyWalk(source, basePath, matcher, true, signal);
     const prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
     const baseIsFile = baseEntry.type !== 'tree';
     const nameOf = (rel: string): string => (prefix === '' ? rel : `${prefix}/${rel}`);
@@ -197,12 +206,7 @@ export abstract class BaseGitRepository implements GitRepository {
         i = rel.indexOf('/', i + 1);
       }
     };
-
-    const blobs = files.filter((e) => e.type === 'blob').map((e) => e.objectId);
-    const iterator = this.readBlobs(blobs, signal)[Symbol.asyncIterator]();
-    let batch: Buffer[] = [];
-    let at = 0;
-    for (const entry of files) {
+    const addEntry = (entry: TreeEntry, content: Buffer | undefined): void => {
       let name: string;
       if (baseIsFile) {
         name = prefix !== '' ? prefix : entry.path.slice(entry.path.lastIndexOf('/') + 1);
@@ -214,19 +218,44 @@ export abstract class BaseGitRepository implements GitRepository {
       if (entry.type === 'commit') {
         emitted.add(relativeTo(entry.path, basePath));
         tar.add('directory', `${name}/`, 0o755);
-        continue;
+      } else if (entry.mode === '120000') {
+        tar.add('symlink', name, 0o777, undefined, content!.toString('utf8'));
+      } else {
+        tar.add('file', name, entry.mode === '100755' ? 0o755 : 0o644, content);
       }
-      while (at >= batch.length) {
+    };
+
+    const unfiltered = (request.includePaths?.length ?? 0) === 0 && (request.excludePaths?.length ?? 0) === 0;
+    const stream = unfiltered && !baseIsFile ? this.streamAllFiles(request.commit, basePath, signal) : undefined;
+    if (stream !== undefined) {
+      // Nothing filtered: the walk would yield every file below the base, so list and read in one go.
+      for await (const batch of stream) {
+        for (const f of batch) addEntry(f.entry, f.content);
         for (const chunk of tar.take()) yield chunk;
-        if (signal?.aborted) throw abortReason(signal);
-        const r = await iterator.next();
-        if (r.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
-        batch = r.value;
-        at = 0;
       }
-      const content = batch[at++]!;
-      if (entry.mode === '120000') tar.add('symlink', name, 0o777, undefined, content.toString('utf8'));
-      else tar.add('file', name, entry.mode === '100755' ? 0o755 : 0o644, content);
+      yield* tar.finish();
+      return;
+    }
+
+    const files = await lazyWalk(source, basePath, matcher, true, signal);
+    const blobs = files.filter((e) => e.type === 'blob').map((e) => e.objectId);
+    const iterator = this.readBlobs(blobs, signal)[Symbol.asyncIterator]();
+    let batch: Buffer[] = [];
+    let at = 0;
+    for (const entry of files) {
+      let content: Buffer | undefined;
+      if (entry.type === 'blob') {
+        while (at >= batch.length) {
+          for (const chunk of tar.take()) yield chunk;
+          if (signal?.aborted) throw abortReason(signal);
+          const r = await iterator.next();
+          if (r.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
+          batch = r.value;
+          at = 0;
+        }
+        content = batch[at++]!;
+      }
+      addEntry(entry, content);
     }
     yield* tar.finish();
   }

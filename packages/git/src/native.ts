@@ -18,6 +18,7 @@ import { CommitGraph } from './graph.js';
 import { normalizeRepoPath } from './paths.js';
 import { spawn } from 'node:child_process';
 import { binaryMissing, CatFileBatch, gitEnv, runGit } from './proc.js';
+import { streamTreeFiles, type FileWithContent } from './stream.js';
 import type {
   AncestryQuery,
   ChangedPath,
@@ -208,6 +209,10 @@ export class NativeGitRepository extends BaseGitRepository {
     }
   }
 
+  protected override streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
+    return streamTreeFiles({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
+  }
+
   protected async treeSource(commit: ObjectId, signal?: AbortSignal): Promise<TreeSource> {
     const rootId = await this.rootTree(commit, signal);
     let reads = 0;
@@ -328,8 +333,8 @@ export class NativeGitRepository extends BaseGitRepository {
       }
       if (ready.length > 0) {
         queue.push(ready);
-        queuedBytes += raw.length;
-        if (queuedBytes > 32 << 20) child.stdout.pause();
+        for (const b of ready) queuedBytes += b.length;
+        if (queuedBytes > 8 << 20) child.stdout.pause();
         notify();
       }
     });
@@ -347,8 +352,8 @@ export class NativeGitRepository extends BaseGitRepository {
         if (failure !== undefined) throw failure;
         const batch = queue.shift();
         if (batch !== undefined) {
-          queuedBytes = queue.length === 0 ? 0 : Math.max(0, queuedBytes - batch.reduce((n, b) => n + b.length, 0));
-          if (child.stdout.isPaused() && queuedBytes < 8 << 20) child.stdout.resume();
+          for (const b of batch) queuedBytes -= b.length;
+          if (child.stdout.isPaused() && queuedBytes < 2 << 20) child.stdout.resume();
           received += batch.length;
           yield batch;
           continue;

@@ -163,17 +163,18 @@ export function isUniversalGlob(glob: string): boolean {
 class Glob {
   readonly text: string;
   readonly universal: boolean;
-  private readonly tries: RegExp[];
+  private readonly tries: RegExp;
   constructor(text: string) {
     this.text = text;
     this.universal = isUniversalGlob(text);
     const trimmed = trimGlobTail(text);
     const withTail = trimmed === '' ? '**/*' : `${trimmed}/**/*`;
-    this.tries = [...new Set([text, trimmed, withTail])].map(globRegex);
+    // One alternation instead of three tests: werf's three tries in a single pass.
+    const sources = [...new Set([text, trimmed, withTail])].map((g) => globRegex(g).source.slice(1, -1));
+    this.tries = new RegExp(`^(?:${sources.join('|')})$`, 's');
   }
   matchesPath(path: string): boolean {
-    for (const re of this.tries) if (re.test(path)) return true;
-    return false;
+    return this.tries.test(path);
   }
 }
 
