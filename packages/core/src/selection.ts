@@ -97,8 +97,9 @@ export function gitAncestryOracle(repository: Pick<GitRepository, 'isAncestorMan
 /**
  * Finds the suitable stage for `query` in one store: lists ids (from the store's snapshot unless
  * `live`), then fetches only the records the decision needs — for a stage that is not git-related the
- * oldest eligible one (walking on only if a record vanished), for a git-related stage every eligible one,
- * with their commits' ancestry answered in one batch.
+ * oldest eligible one (walking on only if a record vanished), for a git-related stage the eligible ones
+ * oldest first in batches of 8, each batch's commits answered in one ancestry question, stopping at the
+ * first batch with a suitable stage.
  */
 export async function findSuitableStage(
   store: StageStore,
@@ -127,13 +128,22 @@ export async function findSuitableStageAmong(
     }
     return undefined;
   }
-  const records = (await Promise.all(ids.map((id) => store.findStage(id, { signal })))).filter(
-    (record): record is StageRecord => record !== undefined,
-  );
-  const commits = commitsToCheck(query, records);
-  const answers = commits.length === 0 ? new Map<string, boolean>() : await ancestry(commits, { signal });
-  return selectStage(query, records, answers);
+  // Oldest first, a batch at a time: the first batch with a suitable stage holds the oldest suitable one,
+  // so most lookups fetch one batch of records and ask git one batched question.
+  for (let start = 0; start < ids.length; start += FIND_BATCH) {
+    const records = (await Promise.all(ids.slice(start, start + FIND_BATCH).map((id) => store.findStage(id, { signal })))).filter(
+      (record): record is StageRecord => record !== undefined,
+    );
+    const commits = commitsToCheck(query, records);
+    const answers = commits.length === 0 ? new Map<string, boolean>() : await ancestry(commits, { signal });
+    const selected = selectStage(query, records, answers);
+    if (selected) return selected;
+  }
+  return undefined;
 }
+
+/** Records fetched concurrently per step when selecting a git-related stage. */
+const FIND_BATCH = 8;
 
 /** Where a looked-up stage came from. */
 export type StageLookup =

@@ -122,6 +122,26 @@ describe('findSuitableStage', () => {
   });
 });
 
+describe('findSuitableStage in batches', () => {
+  it('stops at the first batch holding a suitable stage', async () => {
+    const store = new MemoryStageStore();
+    for (let ts = 1; ts <= 20; ts += 1) await store.publish(testStageRecord(D, ts, { commits: { m: ts === 3 || ts === 15 ? c1 : sibling } }));
+    store.calls.find = 0;
+    const log: string[][] = [];
+    expect((await findSuitableStage(store, { digest: D, gitRelated: true }, answering(ancestors, log)))?.id.timestampMs).toBe(3);
+    expect(store.calls.find).toBe(8);
+    expect(log).toHaveLength(1);
+  });
+
+  it('walks on to later batches when earlier ones hold nothing suitable', async () => {
+    const store = new MemoryStageStore();
+    for (let ts = 1; ts <= 20; ts += 1) await store.publish(testStageRecord(D, ts, { commits: { m: ts === 19 ? c2 : sibling } }));
+    store.calls.find = 0;
+    expect((await findSuitableStage(store, { digest: D, gitRelated: true }, answering(ancestors)))?.id.timestampMs).toBe(19);
+    expect(store.calls.find).toBe(20);
+  });
+});
+
 describe('lookupStage', () => {
   it('reuses a primary hit', async () => {
     const primary = new MemoryStageStore({ name: 'primary' });
