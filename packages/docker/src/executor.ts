@@ -51,7 +51,6 @@ import {
   ancestors,
   buildScript,
   deletionLines,
-  isStrictlyUnder,
   joinTarPath,
   readFailureMarker,
   resolveId,
@@ -114,6 +113,8 @@ interface StagePlan {
 }
 
 const SERVICE_ENTRYPOINT = ['/bin/sh', '-ec'];
+/** Scripts longer than this are put into the container as a file. */
+const INLINE_SCRIPT_LIMIT = 64 * 1024;
 
 export class DockerExecutor implements Executor {
   readonly #docker: DockerExecutorClient;
@@ -277,8 +278,8 @@ export class DockerExecutor implements Executor {
     patch: GitPatchStep,
     signal: AbortSignal | undefined,
   ): Promise<{ tar?: TarProducer | undefined; deletions: string[] }> {
-    const git = this.#requireGit(request);
-    const changed = await git.changedPaths(
+    const gitRepo = this.#requireGit(request);
+    const changed = await gitRepo.changedPaths(
       { from: patch.fromCommit, to: patch.toCommit, basePath: patch.add, includePaths: patch.includePaths, excludePaths: patch.excludePaths },
       { signal },
     );
@@ -286,11 +287,14 @@ export class DockerExecutor implements Executor {
     const to = tarPath(patch.to);
     const relative = (p: string): string => (base === '' ? p : p === base ? '' : p.slice(base.length + 1));
     const added = changed.filter((c) => c.status !== 'deleted');
-    const addedRel = added.map((c) => relative(c.path));
+    const addedPaths = new Set(added.map((c) => relative(c.path)));
+    const addedAncestors = new Set([...addedPaths].flatMap((a) => ancestors(a)));
+    // A deleted path that a new path sits under (file → directory) or replaces (directory → file) is
+    // handled by the tar; deleting it afterwards would remove the new content.
     const deleted = changed
       .filter((c) => c.status === 'deleted')
       .map((c) => relative(c.path))
-      .filter((d) => !addedRel.some((a) => isStrictlyUnder(a, d) || isStrictlyUnder(d, a)));
+      .filter((d) => !addedAncestors.has(d) && !ancestors(d).some((a) => addedPaths.has(a)));
     const deletions = deletionLines(
       deleted.map((d) => joinTarPath(to, d)),
       to,
@@ -298,28 +302,29 @@ export class DockerExecutor implements Executor {
     if (added.length === 0) return { deletions };
     const tar: TarProducer = async (ids) => {
       const ownership = await ids(patch.owner, patch.group);
-      const mtime = new Date((await git.commitInfo(patch.toCommit, { signal })).timeMs);
-      const entries: PackedEntry[] = [];
-      const dirs = new Set<string>();
-      for (const change of added) {
-        signal?.throwIfAborted();
-        const rel = relative(change.path);
-        for (const dir of ancestors(rel)) {
-          if (dirs.has(dir)) continue;
-          dirs.add(dir);
-          entries.push({ type: 'directory', name: joinTarPath(to, dir), mode: 0o755 });
+      const mtime = new Date((await gitRepo.commitInfo(patch.toCommit, { signal })).timeMs);
+      async function* entries(): AsyncGenerator<PackedEntry> {
+        const dirs = new Set<string>();
+        for (const change of added) {
+          signal?.throwIfAborted();
+          const rel = relative(change.path);
+          for (const dir of ancestors(rel)) {
+            if (dirs.has(dir)) continue;
+            dirs.add(dir);
+            yield { type: 'directory', name: joinTarPath(to, dir), mode: 0o755 };
+          }
+          const name = joinTarPath(to, rel);
+          if (change.newMode === '160000') {
+            yield { type: 'directory', name, mode: 0o755 };
+            continue;
+          }
+          const content = await gitRepo.findFile(patch.toCommit, change.path, { signal });
+          if (content === undefined) throw new InternalError(`${change.path} is reported changed in ${patch.toCommit} but cannot be read`);
+          if (change.newMode === '120000') yield { type: 'symlink', name, target: Buffer.from(content).toString('utf8') };
+          else yield { type: 'file', name, mode: change.newMode === '100755' ? 0o755 : 0o644, content };
         }
-        const name = joinTarPath(to, rel);
-        if (change.newMode === '160000') {
-          entries.push({ type: 'directory', name, mode: 0o755 });
-          continue;
-        }
-        const content = await git.findFile(patch.toCommit, change.path, { signal });
-        if (content === undefined) throw new InternalError(`${change.path} is reported changed in ${patch.toCommit} but cannot be read`);
-        if (change.newMode === '120000') entries.push({ type: 'symlink', name, target: Buffer.from(content).toString('utf8') });
-        else entries.push({ type: 'file', name, mode: change.newMode === '100755' ? 0o755 : 0o644, content });
       }
-      return packEntries(entries, ownership, mtime);
+      return packEntries(entries(), ownership, mtime);
     };
     return { tar, deletions };
   }
@@ -483,12 +488,21 @@ export class DockerExecutor implements Executor {
     const base = image.Config as BaseImageConfig;
     const script = buildScript(plan.serviceLines, plan.commands);
     const runs = plan.serviceLines.length > 0 || plan.commands.length > 0;
+    // Linux caps one argument at 128 KiB: a longer script goes in as a file that deletes itself first
+    // (the shell keeps it open), so it never reaches the committed layer.
+    let command = script;
+    let scriptFile: PackedEntry | undefined;
+    if (Buffer.byteLength(script) > INLINE_SCRIPT_LIMIT) {
+      const name = `.strata-build-${randomBytes(6).toString('hex')}.sh`;
+      command = `. /${name}`;
+      scriptFile = { type: 'file', name, mode: 0o600, content: Buffer.from(`rm -f -- /${name}\n${script}`) };
+    }
     const container = await this.#createContainer(
       request.digest,
       {
         Image: baseRef,
         Entrypoint: SERVICE_ENTRYPOINT,
-        Cmd: [script],
+        Cmd: [command],
         // Set only when the base differs, so the commit does not record a value the base did not have.
         User: base.User ? '0:0' : undefined,
         WorkingDir: base.WorkingDir && base.WorkingDir !== '/' ? '/' : undefined,
@@ -503,7 +517,8 @@ export class DockerExecutor implements Executor {
     signal?.addEventListener('abort', kill, { once: true });
     try {
       const owners = this.#ownerResolver(container, request, signal);
-      for (const produce of plan.tars) {
+      const tars = scriptFile && runs ? [...plan.tars, () => Promise.resolve(packEntries([scriptFile], {}, new Date(0)))] : plan.tars;
+      for (const produce of tars) {
         signal?.throwIfAborted();
         const tar = await produce(owners);
         try {
@@ -557,18 +572,25 @@ export class DockerExecutor implements Executor {
   }
 
   async #run(container: Dockerode.Container, request: StageBuildCommon, plan: StagePlan, signal: AbortSignal | undefined): Promise<void> {
-    const tail = new LineTail(this.#tailLines + 1);
+    const tail = new LineTail(this.#tailLines);
     const source: OutputSource = { image: request.image, stage: request.stage };
     let status: number;
+    let marker: { step?: number | undefined } = {};
     try {
-      await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
-      const log = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: signal } as Dockerode.ContainerLogsOptions & {
-        follow: true;
-      });
-      const reading = readContainerLog(log, (line) => {
+      // Attached before the start, the output comes straight from the container's stdio, whatever the
+      // engine's log driver (it may be `none`).
+      const attached = await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: signal });
+      // stdout and stderr are separate pipes: the marker may arrive before earlier stdout lines.
+      const reading = readContainerLog(attached, (line) => {
+        const found = readFailureMarker([line]);
+        if (found.step !== undefined) {
+          marker = found;
+          return;
+        }
         tail.push(line);
-        if (!line.startsWith('__strata_step_failed__')) this.#onOutput?.(line, source);
+        this.#onOutput?.(line, source);
       });
+      await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
       const result = (await container.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode?: number };
       await reading;
       status = result.StatusCode ?? -1;
@@ -577,16 +599,7 @@ export class DockerExecutor implements Executor {
     }
     signal?.throwIfAborted();
     if (status === 0) return;
-    // The followed stream may end before the engine has delivered the last lines; read the tail again.
-    const lines: string[] = [];
-    try {
-      const last = await container.logs({ follow: false, stdout: true, stderr: true, tail: this.#tailLines + 1, abortSignal: signal });
-      await readContainerLog(Readable.from([last]), (line) => lines.push(line));
-    } catch {
-      lines.push(...tail.lines);
-    }
-    const marker = readFailureMarker(lines);
-    const outputTail = marker.output.slice(-this.#tailLines);
+    const outputTail = tail.lines.slice(-this.#tailLines);
     const step = marker.step;
     const digestData = { image: request.image, stage: request.stage, digest: request.digest, exitCode: status, outputTail };
     if (step === 0 || (step === undefined && plan.commands.length === 0)) {

@@ -124,8 +124,11 @@ export type PackedEntry =
   | { type: 'file'; name: string; mode: number; content: Uint8Array }
   | { type: 'symlink'; name: string; target: string };
 
-/** Packs `entries` (container-root relative names, parents listed before children). */
-export function packEntries(entries: readonly PackedEntry[], ownership: Ownership, mtime: Date): Readable {
+/**
+ * Packs `entries` (container-root relative names, parents listed before children). Entries are pulled
+ * as the consumer reads, so a lazy source keeps only one file in memory at a time.
+ */
+export function packEntries(entries: Iterable<PackedEntry> | AsyncIterable<PackedEntry>, ownership: Ownership, mtime: Date): Readable {
   const pack = tar.pack();
   const common = { uid: ownership.uid ?? 0, gid: ownership.gid ?? 0, mtime };
   const write = (header: TarHeader, body?: Uint8Array): Promise<void> =>
@@ -133,7 +136,7 @@ export function packEntries(entries: readonly PackedEntry[], ownership: Ownershi
       pack.entry(header, Buffer.from(body ?? new Uint8Array(0)), (error) => (error ? reject(error) : resolve()));
     });
   const run = async (): Promise<void> => {
-    for (const entry of entries) {
+    for await (const entry of entries) {
       if (entry.type === 'directory') await write({ ...common, name: `${entry.name}/`, type: 'directory', mode: entry.mode });
       else if (entry.type === 'file') await write({ ...common, name: entry.name, type: 'file', mode: entry.mode }, entry.content);
       else await write({ ...common, name: entry.name, type: 'symlink', linkname: entry.target, mode: 0o777 });

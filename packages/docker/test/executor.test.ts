@@ -244,6 +244,24 @@ describe.runIf(!missing)('DockerExecutor on the engine', () => {
     expect(await leftoverContainers()).toEqual([]);
   });
 
+  it('shell: a script longer than one exec argument allows runs from a file that is not committed', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const base = await fromBusybox();
+    const long = `: ${'x'.repeat(200_000)}`;
+    const built = await build({
+      ...common(project, 'install'),
+      kind: 'shell',
+      baseImageRef: base.imageRef,
+      commands: [long, 'echo ok > /long-done', 'ls -A / > /root-listing'],
+      gitPatches: [],
+      mounts: [],
+    });
+    expect(await dockerRun(built.imageRef, ['cat', '/long-done'])).toBe('ok\n');
+    expect(await dockerRun(built.imageRef, ['cat', '/root-listing'])).not.toContain('.strata-build');
+    expect(await dockerRun(built.imageRef, ['ls', '-A', '/'])).not.toContain('.strata-build');
+    expect((await inspectConfig(built.imageRef)).Cmd).toEqual(['/bin/sh']);
+  });
+
   it('shell: tmp_dir is not committed; build_dir persists between builds of the project', async (ctx) => {
     await requireServices(ctx, 'docker');
     const base = await fromBusybox();
