@@ -197,7 +197,9 @@ export async function* streamTreeFiles(options: StreamOptions): AsyncGenerator<F
       if (finished) break;
       await new Promise<void>((resolve) => (wake = resolve));
     }
-    if (failure !== undefined) throw failure;
+    // Set by event handlers while this generator was suspended; TS cannot see that.
+    const late = failure as Error | undefined;
+    if (late !== undefined) throw late;
     if (blobsReceived !== blobsRequested || head < pending.length) {
       throw new GitError('GIT_COMMAND_FAILED', `git cat-file returned ${blobsReceived} of ${blobsRequested} blobs: ${catErr.trim()}`);
     }
