@@ -405,10 +405,7 @@ export class DockerExecutor implements Executor {
       const stdout: string[] = [];
       const all: string[] = [];
       try {
-        await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
-        status = ((await container.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode?: number }).StatusCode ?? -1;
-        const logs = await container.logs({ follow: false, stdout: true, stderr: true, abortSignal: signal });
-        await readContainerLog(Readable.from([logs]), (line, channel) => {
+        status = await runAttached(container, signal, (line, channel) => {
           all.push(line);
           if (channel === 'stdout') stdout.push(line);
         });
@@ -577,11 +574,8 @@ export class DockerExecutor implements Executor {
     let status: number;
     let marker: { step?: number | undefined } = {};
     try {
-      // Attached before the start, the output comes straight from the container's stdio, whatever the
-      // engine's log driver (it may be `none`).
-      const attached = await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: signal });
       // stdout and stderr are separate pipes: the marker may arrive before earlier stdout lines.
-      const reading = readContainerLog(attached, (line) => {
+      status = await runAttached(container, signal, (line) => {
         const found = readFailureMarker([line]);
         if (found.step !== undefined) {
           marker = found;
@@ -590,10 +584,6 @@ export class DockerExecutor implements Executor {
         tail.push(line);
         this.#onOutput?.(line, source);
       });
-      await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
-      const result = (await container.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode?: number };
-      await reading;
-      status = result.StatusCode ?? -1;
     } catch (error) {
       throw this.#engineError(error, 'run build container', container.id, request, signal);
     }
@@ -699,6 +689,24 @@ export class DockerExecutor implements Executor {
       },
     );
   }
+}
+
+/**
+ * Starts a created container and waits for it, passing each output line on; returns the exit code.
+ * The output is attached before the start, so it comes straight from the container's stdio whatever the
+ * engine's log driver (it may be `none`); stdout and stderr lines are interleaved as they arrive.
+ */
+async function runAttached(
+  container: Dockerode.Container,
+  signal: AbortSignal | undefined,
+  onLine: (line: string, channel: 'stdout' | 'stderr') => void,
+): Promise<number> {
+  const attached = await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: signal });
+  const reading = readContainerLog(attached, onLine);
+  await container.start({ abortSignal: signal } as Dockerode.ContainerStartOptions);
+  const result = (await container.wait({ abortSignal: signal } as Dockerode.ContainerWaitOptions)) as { StatusCode?: number };
+  await reading;
+  return result.StatusCode ?? -1;
 }
 
 function formatTail(lines: readonly string[]): string {
