@@ -72,6 +72,15 @@ export {
 export { publishStage, stageLockKey, type PublishStageOptions, type SaveResult, type StageCandidate } from './publish.js';
 export { SingleFlight } from './single-flight.js';
 export { CachedStageStore, type CachedStageStoreOptions } from './stores/cached-stage-store.js';
+// The in-memory adapters are a storage kind of their own (SPEC §3.2), exported here and from testing:
+// embedding tools get them without `@strata/core/testing`, whose contract suites need vitest.
+export { MemoryStageLock, type MemoryStageLockOptions } from './stores/memory-stage-lock.js';
+export {
+  MemoryStageBackend,
+  MemoryStageStore,
+  type MemoryStageStoreCalls,
+  type MemoryStageStoreOptions,
+} from './stores/memory-stage-store.js';
 export {
   formatPlan,
   imageDependencies,

@@ -6,13 +6,13 @@ export { canonicalJson } from './testing/canonical-json.js';
 export { testCommit, testDigest, testStageRecord } from './testing/fixtures.js';
 export { FakeExecutor, type FakeExecutorOptions } from './testing/fake-executor.js';
 export { ManualClock, flushMicrotasks } from './testing/manual-clock.js';
-export { MemoryStageLock, type MemoryStageLockOptions } from './testing/memory-stage-lock.js';
+export { MemoryStageLock, type MemoryStageLockOptions } from './stores/memory-stage-lock.js';
 export {
   MemoryStageBackend,
   MemoryStageStore,
   type MemoryStageStoreCalls,
   type MemoryStageStoreOptions,
-} from './testing/memory-stage-store.js';
+} from './stores/memory-stage-store.js';
 export {
   describeStageLockContract,
   type StageLockContractSubject,

@@ -2,8 +2,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { getConfig } from '@strata/config';
 import { NativeGitRepository } from '@strata/git';
-import { createEngine, type BuildEvent } from '@strata/core';
-import { FakeExecutor, MemoryStageLock, MemoryStageStore } from '@strata/core/testing';
+import { MemoryStageLock, MemoryStageStore, createEngine, type BuildEvent } from '@strata/core';
+import { FakeExecutor } from '@strata/core/testing';
 import { ScratchRepo } from './support/git-repo.js';
 
 let project: ScratchRepo | undefined;

@@ -6,7 +6,7 @@ import type { StageLock } from '../ports/stage-lock.js';
 import type { StageRecord, StageStore } from '../ports/stage-store.js';
 import { publishStage, type StageCandidate } from '../publish.js';
 import type { AncestryOracle } from '../selection.js';
-import { MemoryStageLock } from './memory-stage-lock.js';
+import { MemoryStageLock } from '../stores/memory-stage-lock.js';
 
 /** What {@link describeStageStoreContract} needs from an adapter's test file. */
 export interface StageStoreContractSubject {
