@@ -108,8 +108,8 @@ export class FileStageLock implements StageLock {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
       const sentAt = Date.now();
-      let lease: Lease | undefined;
-      let compromised: Error | undefined;
+      // onCompromised may fire before the lease object exists; it records the failure for it.
+      const state: { lease?: Lease; compromised?: Error } = {};
       let unlock: () => Promise<void>;
       try {
         unlock = await lockfile.lock(paths.target, {
@@ -120,8 +120,8 @@ export class FileStageLock implements StageLock {
           lockfilePath: paths.lock,
           fs: this.#fs,
           onCompromised: (error) => {
-            compromised = error;
-            lease?.lose('the lock file was changed or removed by someone else, or could not be refreshed', error);
+            state.compromised = error;
+            state.lease?.lose('the lock file was changed or removed by someone else, or could not be refreshed', error);
           },
         });
       } catch (error) {
@@ -149,10 +149,10 @@ export class FileStageLock implements StageLock {
         await giveUp();
         throw abortReason(signal);
       }
-      lease = new Lease(key, token, { ttlMs: leaseMs, confirmedAt: sentAt, describe: `file ${paths.lock}` });
-      this.#held.set(paths.lock, { lease });
-      if (compromised) lease.lose('the lock file was changed or removed by someone else', compromised);
-      const current = lease;
+      const current = new Lease(key, token, { ttlMs: leaseMs, confirmedAt: sentAt, describe: `file ${paths.lock}` });
+      state.lease = current;
+      this.#held.set(paths.lock, { lease: current });
+      if (state.compromised) current.lose('the lock file was changed or removed by someone else', state.compromised);
       const handle = current.handle(async () => {
         this.#handles.delete(handle);
         if (current.ended) return;

@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** `node:fs`, until `freeze()`: from then on no call ever completes, as in a process that died. */
-function freezableFs(): { fs: LockFileSystem; freeze(): void } {
+function freezableFs(): { fs: LockFileSystem; freeze: () => void } {
   let frozen = false;
   const fs: LockFileSystem = {
     mkdir: (path, callback) => (frozen ? undefined : nodeFs.mkdir(path, callback)),
