@@ -87,8 +87,8 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
     start = pos;
     startLine = line;
   };
+  // Lines are counted as the position advances (advance, lexText), never again here.
   const ignore = (): void => {
-    line += countNewlines(input.slice(start, pos));
     start = pos;
     startLine = line;
   };
@@ -144,12 +144,12 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
     let afterMarker = 0;
     if (trim) afterMarker = 2;
     if (input.startsWith('/*', pos + afterMarker)) {
-      pos += afterMarker;
+      advance(afterMarker);
       ignore();
       return lexComment();
     }
     emit('leftDelim');
-    pos += afterMarker;
+    advance(afterMarker);
     ignore();
     parenDepth = 0;
     return lexInsideAction();

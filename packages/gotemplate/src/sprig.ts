@@ -108,12 +108,13 @@ function strslice(v: GoValue): string[] {
 function listItems(v: GoValue, what: string): GoValue[] {
   if (v instanceof GoList) return v.items;
   if (v instanceof GoBytes) return [...v.bytes].map((b) => new GoInt(b, 'uint8'));
-  throw new GoCallError(`Cannot ${what} on type ${typeName(v)}`);
+  if (v === null || v === undefined) throw new GoCallError('runtime error: invalid memory address or nil pointer dereference');
+  throw new GoCallError(`Cannot ${what} on type ${kindOf(v)}`);
 }
 
 function mustListItems(v: GoValue, what: string): GoValue[] {
   if (v instanceof GoList) return v.items;
-  throw new GoCallError(`Cannot ${what} on type ${typeName(v)}`);
+  throw new GoCallError(`Cannot ${what} on type ${kindOf(v ?? null)}`);
 }
 
 function deepEqual(a: GoValue, b: GoValue): boolean {
@@ -656,7 +657,11 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     if (hay === null || hay === undefined) return false;
     return listItems(hay, 'find has').some((x) => deepEqual(x, needle));
   }), 'mustHas');
-  add(f('concat', [], (...ls) => list(ls.flatMap((l) => listItems(l, 'concat type'))), A));
+  add(f('concat', [], (...ls) => list(ls.flatMap((l) => {
+    if (l instanceof GoList) return l.items;
+    if (l === null || l === undefined) throw new GoCallError('runtime error: invalid memory address or nil pointer dereference');
+    throw new GoCallError(`Cannot concat type ${kindOf(l)} as list`);
+  })), A));
   add(f('chunk', [I, A], (size, l) => {
     const xs = listItems(l, 'chunk type');
     const n = num(size);

@@ -14,6 +14,8 @@ export interface TemplateSetOptions {
   rightDelim?: string | undefined;
   /** Nesting limit for `template`/`include` calls. @default 1000 */
   maxDepth?: number | undefined;
+  /** Name of the set's root template, as Go's "no template … associated with template NAME" names it. @default the first template parsed */
+  name?: string | undefined;
 }
 
 export interface ExecuteOptions {
@@ -41,7 +43,10 @@ export class TemplateSet {
     this.leftDelim = options.leftDelim ?? '{{';
     this.rightDelim = options.rightDelim ?? '}}';
     this.maxDepth = options.maxDepth ?? 1000;
+    this.rootName = options.name;
   }
+
+  private rootName: string | undefined;
 
   /** Adds or replaces functions (Go's `Funcs`). Must happen before parsing templates that use them. */
   addFuncs(funcs: ReadonlyMap<string, GoFunc> | Record<string, GoFunc>): this {
@@ -56,6 +61,7 @@ export class TemplateSet {
    * @throws TemplateError `TEMPLATE_PARSE`
    */
   parse(name: string, text: string, options: { file?: string | undefined } = {}): this {
+    this.rootName ??= name;
     let parsed: Map<string, Tree>;
     try {
       parsed = parse(name, text, {
@@ -99,7 +105,7 @@ export class TemplateSet {
   execute(name: string, data: unknown, options: ExecuteOptions = {}): string {
     const tree = this.trees.get(name);
     if (tree === undefined) {
-      throw new TemplateError('TEMPLATE_EXEC', `template: no template ${JSON.stringify(name)} associated with template ${JSON.stringify(name)}`, {
+      throw new TemplateError('TEMPLATE_EXEC', `template: no template ${JSON.stringify(name)} associated with template ${JSON.stringify(this.rootName ?? name)}`, {
         file: this.files.get(name) ?? name,
         line: 0,
         column: 0,

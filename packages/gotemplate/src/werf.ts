@@ -261,7 +261,7 @@ export type RenderWerfConfigResult = { readonly text: string } | { readonly erro
  * executed with `.Files`, `.Env` and `.Commit`. Template failures are returned, not thrown.
  */
 export function renderWerfConfig(options: RenderWerfConfigOptions): RenderWerfConfigResult {
-  const set = new TemplateSet();
+  const set = new TemplateSet({ name: options.mainFile.path });
   set.addFuncs(createWerfFunctions(set, options));
   const dir = normalize(options.templatesDir ?? '.werf');
   try {

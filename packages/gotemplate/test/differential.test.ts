@@ -18,7 +18,12 @@ describe.skipIf(unavailable !== undefined)(`differential against Go text/templat
   beforeAll(() => {
     oracle = new Oracle(buildOracle());
   });
-  afterAll(() => oracle.close());
+  let failures = 0;
+  let sameMessage = 0;
+  afterAll(() => {
+    oracle.close();
+    console.log(`hand-written: ${CASES.length} cases, ${failures} failing in both (${sameMessage} with Go's exact message)`);
+  });
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i: %s', async (_i, template) => {
     const go = await oracle.render({ template, dataJson });
@@ -27,6 +32,9 @@ describe.skipIf(unavailable !== undefined)(`differential against Go text/templat
       expect(here).toEqual({ ok: true, out: go.out });
     } else if (!isNewerGoOnly(go.err)) {
       expect(here.ok, `Go failed with: ${go.err}; we rendered ${JSON.stringify(here)}`).toBe(false);
+      failures++;
+      if (!here.ok && here.err === go.err) sameMessage++;
+      else if (process.env.GOTEMPLATE_FUZZ_VERBOSE && !here.ok) console.log(`message differs: ${template}\n  go:   ${go.err}\n  here: ${here.err}`);
     }
   });
 });

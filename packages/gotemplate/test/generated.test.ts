@@ -10,7 +10,7 @@ if (unavailable !== undefined && process.env.CI === 'true') {
   throw new Error(`generated differential tests need Go and sprig in CI: ${unavailable}`);
 }
 
-const RUNS = Number(process.env.GOTEMPLATE_FUZZ_RUNS ?? 1500);
+const RUNS = Number(process.env.GOTEMPLATE_FUZZ_RUNS ?? 3000);
 
 describe.skipIf(unavailable !== undefined)(`generated templates against Go${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let oracle: Oracle;
@@ -21,6 +21,7 @@ describe.skipIf(unavailable !== undefined)(`generated templates against Go${unav
 
   it(`renders ${RUNS} random templates like Go`, async () => {
     let goFailures = 0;
+    let sameMessage = 0;
     await fc.assert(
       fc.asyncProperty(templateArb, dataArb, async (template, data) => {
         const go = await oracle.render({ template, dataJson: encodeData(data) });
@@ -30,11 +31,16 @@ describe.skipIf(unavailable !== undefined)(`generated templates against Go${unav
         } else if (!isNewerGoOnly(go.err)) {
           goFailures++;
           expect(here.ok, `Go failed with: ${go.err}; we rendered ${JSON.stringify(here)}`).toBe(false);
+          if (!here.ok && here.err === go.err) sameMessage++;
+          else if (process.env.GOTEMPLATE_FUZZ_VERBOSE && !here.ok) console.log(`message differs: ${JSON.stringify(template)}\n  go:   ${go.err}\n  here: ${here.err}`);
         }
       }),
       { numRuns: RUNS, seed: process.env.GOTEMPLATE_FUZZ_SEED ? Number(process.env.GOTEMPLATE_FUZZ_SEED) : undefined },
     );
+    console.log(`generated: ${RUNS} runs, ${RUNS - goFailures} rendered identically, ${goFailures} failed in both (${sameMessage} with the identical message)`);
     // The generator must exercise successful renders, not only errors.
     expect(goFailures).toBeLessThan(RUNS * 0.8);
+    // Failures must carry Go's message, not just fail.
+    expect(sameMessage).toBeGreaterThanOrEqual(goFailures * 0.95);
   }, 300_000);
 });

@@ -51,6 +51,13 @@ const FUNCS: readonly [string, number][] = [
   ['fromJson', 1], ['toRawJson', 1], ['deepEqual', 2], ['semverCompare', 2], ['regexMatch', 2], ['plural', 3], ['toStrings', 1],
 ];
 
+/** Functions whose parameters are all interface{} (or raw values): rarely a type error. */
+const ANY_FUNCS: readonly [string, number][] = [
+  ['default', 2], ['empty', 1], ['toJson', 1], ['toString', 1], ['quote', 1], ['print', 2], ['eq', 2], ['and', 2], ['or', 2],
+  ['not', 1], ['coalesce', 2], ['list', 2], ['cat', 2], ['kindOf', 1], ['typeOf', 1], ['add', 2], ['max', 2], ['int', 1], ['len', 1],
+  ['html', 1], ['toRawJson', 1], ['toStrings', 1], ['deepEqual', 2],
+];
+
 const FORMATS = ['"%v"', '"%d"', '"%s"', '"%q"', '"%5.2f"', '"%T"', '"%x"', '"%v-%v"', '"%-4s|"', '"%+d"', '"%t"', '"%e"', '"%g"', '"%03d"'];
 
 export const templateArb: fc.Arbitrary<string> = fc
@@ -64,8 +71,14 @@ export const templateArb: fc.Arbitrary<string> = fc
     ),
     pipeline: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
-      fieldPath,
-      literal,
+      { arbitrary: fieldPath, weight: 3 },
+      { arbitrary: literal, weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(fc.constantFrom(...ANY_FUNCS), tie('operand'), fc.option(tie('operand')))
+          .map(([[name, arity], a, b]) => (arity === 1 || b === null ? `${name} ${a}` : `${name} ${a} ${b}`)),
+        weight: 3,
+      },
       fc
         .constantFrom(...FUNCS)
         .chain(([name, arity]) => fc.array(tie('operand'), { minLength: arity, maxLength: arity }).map((args) => `${name} ${args.join(' ')}`)),
@@ -86,7 +99,13 @@ export const templateArb: fc.Arbitrary<string> = fc
       fc.tuple(fieldPath, tie('list')).map(([p, a]) => `{{ range $k, $v := ${p} }}{{ $k }}={{ $v }};${a}{{ end }}`),
       fc.tuple(tie('pipeline'), tie('list')).map(([p, a]) => `{{ $x := ${p} }}${a}{{ $x }}`),
       fc.tuple(tie('pipeline'), tie('list')).map(([p, a]) => `{{ define "d" }}${a}{{ end }}{{ template "d" ${p} }}`),
+      fc.tuple(tie('pipeline'), tie('list')).map(([p, a]) => `{{ block "blk" ${p} }}${a}{{ end }}`),
+      fc.tuple(tie('pipeline'), tie('pipeline')).map(([p, q]) => `{{ $y := ${p} }}{{ $y = ${q} }}{{ $y }}`),
+      fc.tuple(fieldPath, tie('pipeline'), fc.constantFrom('break', 'continue')).map(([p, q, kw]) => `{{ range $i, $e := ${p} }}{{ if ${q} }}{{ ${kw} }}{{ end }}{{ $e }}{{ end }}`),
+      fc.tuple(fieldPath, tie('list')).map(([p, a]) => `{{ range ${p} }}{{ range $.a }}${a}{{ end }}{{ end }}`),
     ),
     list: fc.array(tie('node'), { maxLength: 3 }).map((ns) => ns.join('')),
   }))
-  .list.filter((t) => t.length > 0);
+  // A block nested in itself (or a second definition of "d") would recurse without end: Go
+  // only stops at depth 100000, after using gigabytes of stack.
+  .list.filter((t) => t.length > 0 && t.split('block "blk"').length <= 2 && t.split('define "d"').length <= 2);

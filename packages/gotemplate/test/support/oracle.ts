@@ -79,18 +79,31 @@ export class Oracle {
     return proc;
   }
 
-  render(req: OracleRequest): Promise<OracleResult> {
+  /** Renders one request; rejects (and kills the oracle) when Go takes longer than `timeoutMs`. */
+  render(req: OracleRequest, timeoutMs = 15_000): Promise<OracleResult> {
     const proc = this.proc ?? this.start();
     const line = `{"id":${this.nextId++},"name":${JSON.stringify(req.name ?? 't')},"template":${JSON.stringify(req.template)},"data":${req.dataJson},"definitions":${JSON.stringify(req.definitions ?? [])}}\n`;
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`Go oracle timed out after ${timeoutMs} ms on ${JSON.stringify(req.template)}`));
+      }, timeoutMs);
+      this.waiters.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
       proc.stdin.write(line);
     });
   }
 
   close(): void {
-    this.proc?.stdin.end();
+    const proc = this.proc;
     this.proc = undefined;
+    if (proc) {
+      proc.stdin.end();
+      // A Go render stuck in deep recursion must not outlive the test run.
+      setTimeout(() => proc.kill('SIGKILL'), 2_000).unref();
+    }
   }
 }
 

@@ -6,7 +6,7 @@ export type Outcome = { ok: true; out: string } | { ok: false; err: string };
 /** Renders like the oracle does: sprig + include/tpl/required/fromYaml, template named "t". */
 export function renderHere(template: string, data: unknown, definitions: { name: string; text: string }[] = []): Outcome {
   try {
-    const set = new TemplateSet();
+    const set = new TemplateSet({ name: 't' });
     set.addFuncs(createWerfFunctions(set, {}));
     for (const d of definitions) set.parse(d.name, d.text);
     set.parse('t', template);
