@@ -25,6 +25,8 @@ export interface LockFileSystem {
   rmdir(path: string, callback: Callback): void;
   stat(path: string, callback: (error: NodeJS.ErrnoException | null, stats: nodeFs.Stats) => void): void;
   utimes(path: string, atime: Date, mtime: Date, callback: Callback): void;
+  /** Used by proper-lockfile's exit handler to remove held lock files when the process exits. */
+  rmdirSync(path: string): void;
 }
 
 export interface FileStageLockOptions {
@@ -217,6 +219,7 @@ export class FileStageLock implements StageLock {
     return {
       mkdir: (path, callback) => base.mkdir(path, callback),
       rmdir: (path, callback) => base.rmdir(path, callback),
+      rmdirSync: (path) => base.rmdirSync(path),
       stat: (path, callback) => base.stat(path, callback),
       utimes: (path, atime, mtime, callback) => {
         const held = this.#held.get(path);
@@ -224,9 +227,10 @@ export class FileStageLock implements StageLock {
           callback(Object.assign(new Error(`lease on ${path} was given up`), { code: 'ENOENT' }));
           return;
         }
-        const sentAt = Date.now();
+        // Others judge staleness by the mtime written, so the lease counts from it (or from now if later).
+        const from = Math.min(Date.now(), mtime.getTime());
         base.utimes(path, atime, mtime, (error) => {
-          if (!error) this.#held.get(path)?.lease.renewed(sentAt);
+          if (!error) this.#held.get(path)?.lease.renewed(from);
           callback(error);
         });
       },

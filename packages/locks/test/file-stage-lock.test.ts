@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import * as nodeFs from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ function freezableFs(): { fs: LockFileSystem; freeze: () => void } {
     rmdir: (path, callback) => (frozen ? undefined : nodeFs.rmdir(path, callback)),
     stat: (path, callback) => (frozen ? undefined : nodeFs.stat(path, callback)),
     utimes: (path, atime, mtime, callback) => (frozen ? undefined : nodeFs.utimes(path, atime, mtime, callback)),
+    rmdirSync: (path) => (frozen ? undefined : nodeFs.rmdirSync(path)),
   };
   return { fs, freeze: () => (frozen = true) };
 }
@@ -57,6 +59,20 @@ describe('FileStageLock', () => {
     const holder = await startHolder(['file', dir, 'project/kill', '2000']);
     const lock = new FileStageLock({ dir });
     const handle = await expectKillFreesLock(holder, lock, 'project/kill', { ttlMs: 2000, leaseMs: 2000, marginMs: 1000 });
+    await handle.release();
+  });
+
+  it('removes its lock file when the holder process exits on SIGTERM', async () => {
+    const dir = await tempDir();
+    const holder = await startHolder(['file', dir, 'project/term', '30000']);
+    const exited = once(holder.child, 'exit');
+    holder.child.kill('SIGTERM');
+    await exited;
+    const started = Date.now();
+    const handle = await new FileStageLock({ dir }).acquire('project/term', { ttlMs: 30_000 });
+    // Far sooner than the 30 s lease: the lock file was gone, not stale.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(handle.token).toBe(holder.token + 1);
     await handle.release();
   });
 
