@@ -31,6 +31,12 @@ export interface RedisStageLockOptions {
   minRetryMs?: number | undefined;
   /** Longest delay between attempts while the lock is busy (never longer than the holder's remaining lease). @default 250 */
   maxRetryMs?: number | undefined;
+  /**
+   * How long `acquire` keeps retrying while Redis fails with connection errors (not error replies) before
+   * it gives up with `LOCK_UNAVAILABLE`.
+   * @default 10000
+   */
+  retryUnavailableMs?: number | undefined;
   /** Shown in messages instead of the client; never holds credentials. @default 'redis' */
   description?: string | undefined;
 }
@@ -44,6 +50,12 @@ export interface RedisConnectOptions extends RedisStageLockOptions, CallOptions 
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {1, redis.call('INCR', KEYS[2])}
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  -- An earlier attempt of this same acquire took the lock but its reply was lost; nobody else can have
+  -- incremented the fence since, so it still holds this holder's token.
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, tonumber(redis.call('GET', KEYS[2]))}
 end
 return {0, redis.call('PTTL', KEYS[1])}`;
 
@@ -66,8 +78,9 @@ return 0`;
  *
  * - **Acquire**: one Lua script does `SET <namespace>:lock:<key> <owner> NX PX <ttl>` and, when it took
  *   the lock, `INCR <namespace>:fence:<key>` for the fencing token (so tokens strictly increase across
- *   holders); when busy, it waits with exponential backoff and jitter, never longer than the holder's
- *   remaining `PTTL`. The `signal` ends the wait; a lock won after the abort is given back at once.
+ *   holders). Connection errors are retried for `retryUnavailableMs`; the script recognises a lock its
+ *   own earlier attempt took (reply lost) and returns it with its token. When busy, it waits with
+ *   exponential backoff and jitter, never longer than the holder's remaining `PTTL`. The `signal` ends the wait; a lock won after the abort is given back at once.
  * - **Renewal**: every `ttl / 3` a script extends the key's expiry only while it still holds this owner's
  *   random value.
  * - **Lost lease**: a renewal that finds the key gone or owned by someone else, or no successful renewal
@@ -87,6 +100,7 @@ export class RedisStageLock implements StageLock {
   readonly #defaultTtlMs: number;
   readonly #minRetryMs: number;
   readonly #maxRetryMs: number;
+  readonly #retryUnavailableMs: number;
   readonly #description: string;
   readonly #handles = new Set<LockHandle>();
   #closed = false;
@@ -99,6 +113,7 @@ export class RedisStageLock implements StageLock {
     this.#defaultTtlMs = options.defaultTtlMs ?? 30_000;
     this.#minRetryMs = options.minRetryMs ?? 25;
     this.#maxRetryMs = options.maxRetryMs ?? 250;
+    this.#retryUnavailableMs = options.retryUnavailableMs ?? 10_000;
     this.#description = options.description ?? 'redis';
   }
 
@@ -150,6 +165,7 @@ export class RedisStageLock implements StageLock {
     const lockKey = `${this.#namespace}:lock:${key}`;
     const fenceKey = `${this.#namespace}:fence:${key}`;
     const owner = randomUUID();
+    let failingSince: number | undefined;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
       if (this.#closed) throw this.#unavailable(`the lock client for ${this.#description} is closed`, key);
@@ -169,8 +185,14 @@ export class RedisStageLock implements StageLock {
           );
           throw abortReason(signal);
         }
-        throw this.#unavailable(`could not take lock ${key} on ${this.#description}`, key, error);
+        failingSince ??= sentAt;
+        if (isErrorReply(error) || Date.now() - failingSince >= this.#retryUnavailableMs) {
+          throw this.#unavailable(`could not take lock ${key} on ${this.#description}`, key, error);
+        }
+        await sleep(backoff(attempt, this.#minRetryMs, this.#maxRetryMs * 4), signal);
+        continue;
       }
+      failingSince = undefined;
       const parsed = parseReply(reply);
       if (!parsed) throw this.#unavailable(`unexpected reply ${JSON.stringify(reply)} from ${this.#description}`, key);
       const [taken, value] = parsed;
@@ -243,6 +265,11 @@ export class RedisStageLock implements StageLock {
       cause,
     });
   }
+}
+
+/** A reply Redis sent as an error (a script or type error): retrying cannot help, unlike a connection error. */
+function isErrorReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }
 
 function parseReply(reply: unknown): [number, number] | undefined {

@@ -3,7 +3,7 @@ import { describeStageLockContract } from '@strata/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findMissingServices, REDIS_HOST, REDIS_PORT, REDIS_URL } from '../../../test/support/services.js';
-import { createStageLock, ioredisLockClient, LockError, RedisStageLock } from '../src/index.js';
+import { createStageLock, ioredisLockClient, LockError, RedisStageLock, type RedisLockClient } from '../src/index.js';
 import { delay, expectKillFreesLock, startHolder } from './support/holder.js';
 
 // Fails under CI=true when Redis is missing; locally the tests below are skipped with this reason.
@@ -109,6 +109,33 @@ if (missing) {
       expect((handle.signal.reason as LockError).code).toBe('LOCK_LOST');
     });
 
+    it('retries connection errors while acquiring, even when the lock was taken but the reply lost', async () => {
+      const redis = connectRaw();
+      await redis.connect();
+      const real = ioredisLockClient(redis);
+      let failures = 2;
+      // Runs each script for real, then loses the first two replies as a dropped connection would.
+      const flaky: RedisLockClient = {
+        eval: async (...args) => {
+          const reply = await real.eval(...args);
+          if (failures-- > 0) throw new Error('Connection is closed.');
+          return reply;
+        },
+        quit: () => real.quit(),
+      };
+      const lock = new RedisStageLock(flaky, { namespace: NAMESPACE });
+      const key = `project/flaky/${Date.now()}`;
+      const started = Date.now();
+      const handle = await lock.acquire(key, { ttlMs: 5000 });
+      // Not stuck behind its own lock until the ttl ran out.
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(handle.token).toBe(1);
+      expect(Number(await redis.get(`${NAMESPACE}:fence:${key}`))).toBe(1);
+      await handle.release();
+      expect(await redis.exists(`${NAMESPACE}:lock:${key}`)).toBe(0);
+      await redis.quit();
+    });
+
     it('uses the database named in the URL and closes its own connection', async () => {
       const lock = await createStageLock(`${REDIS_URL}/3`, { redis: { namespace: NAMESPACE } });
       const raw = connectRaw();
@@ -129,6 +156,36 @@ if (missing) {
     });
   });
 }
+
+describe('RedisStageLock with a failing client', () => {
+  const failing = (make: () => Error): RedisLockClient & { calls: number } => {
+    const client = {
+      calls: 0,
+      eval: () => {
+        client.calls += 1;
+        return Promise.reject(make());
+      },
+      quit: () => Promise.resolve('OK'),
+    };
+    return client;
+  };
+
+  it('gives up with LOCK_UNAVAILABLE once connection errors last retryUnavailableMs', async () => {
+    const client = failing(() => new Error('Connection is closed.'));
+    const lock = new RedisStageLock(client, { retryUnavailableMs: 300, minRetryMs: 10, maxRetryMs: 20 });
+    const started = Date.now();
+    await expect(lock.acquire('k')).rejects.toMatchObject({ code: 'LOCK_UNAVAILABLE' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(client.calls).toBeGreaterThan(1);
+  });
+
+  it('does not retry an error reply', async () => {
+    const client = failing(() => Object.assign(new Error('WRONGTYPE Operation against a key'), { name: 'ReplyError' }));
+    const lock = new RedisStageLock(client);
+    await expect(lock.acquire('k')).rejects.toMatchObject({ code: 'LOCK_UNAVAILABLE' });
+    expect(client.calls).toBe(1);
+  });
+});
 
 describe('RedisStageLock.connect', () => {
   it('fails with LOCK_UNAVAILABLE, without the password, when nothing listens', async () => {
