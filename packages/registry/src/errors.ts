@@ -31,7 +31,11 @@ export type RegistryErrorCode =
   /** Docker's config.json is unreadable or malformed. */
   | 'REGISTRY_CREDENTIALS_INVALID'
   /** The Docker credential helper for this registry is missing or failed. */
-  | 'REGISTRY_CREDENTIAL_HELPER_FAILED';
+  | 'REGISTRY_CREDENTIAL_HELPER_FAILED'
+  /** A stage tag of a `RegistryStageStore` holds an image that is not a stage of the project. */
+  | 'REGISTRY_NOT_A_STAGE'
+  /** A stage to publish is a local image, and the store was given no way to push local images. */
+  | 'REGISTRY_INGEST_UNAVAILABLE';
 
 /**
  * What a registry error is about. Never holds credentials, tokens or the Authorization header;

@@ -45,3 +45,10 @@ export {
 export { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType } from './media-types.js';
 export { DOCKER_HUB, ImageReference, Repository, isLoopbackHost, parseImageReference, parseRepository } from './reference.js';
 export { TagListCache, type TagListCacheStats, type TagListOptions } from './tag-cache.js';
+export {
+  RegistryStageStore,
+  isRegistryImageReference,
+  type LocalImageIngest,
+  type RegistryStageStoreClient,
+  type RegistryStageStoreOptions,
+} from './stage-store.js';
