@@ -320,13 +320,6 @@ function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
-/** Float arithmetic through decimals, as sprig does with shopspring/decimal (to 15 significant digits). */
-function decimalOp(a: number, rest: number[], op: (x: number, y: number) => number): number {
-  let acc = a;
-  for (const r of rest) acc = Number(op(acc, r).toPrecision(15));
-  return acc;
-}
-
 function abbrev(width: number, s: string): string {
   if (width < 4) return s;
   const b = Buffer.from(s, 'utf8');
@@ -435,8 +428,8 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return str(s);
   }));
   add(f('trim', [S], (s) => goTrimSpace(str(s))));
-  add(f('upper', [S], (s) => str(s).toUpperCase()));
-  add(f('lower', [S], (s) => str(s).toLowerCase()));
+  add(f('upper', [S], (s) => mapRunes(str(s), (c) => c.toUpperCase())));
+  add(f('lower', [S], (s) => mapRunes(str(s), (c) => c.toLowerCase())));
   add(f('title', [S], (s) => title(str(s))));
   add(f('untitle', [S], (s) => str(s).replace(/(^|\s)(\S)/g, (_a, sp: string, c: string) => sp + c.toLowerCase())));
   add(f('substr', [I, I, S], (a, b, s) => {
@@ -518,14 +511,11 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return i64(toInt64(a) % toInt64(b));
   }));
   add(f('mul', [A], (a, ...xs) => i64(xs.reduce<number>((acc, x) => acc * toInt64(x), toInt64(a))), A));
-  add(f('add1f', [A], (v) => new GoFloat(decimalOp(toFloat64(v), [1], (x, y) => x + y))));
-  add(f('addf', [], (...xs) => new GoFloat(decimalOp(0, xs.map(toFloat64), (x, y) => x + y)), A));
-  add(f('subf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), (x, y) => x - y)), A));
-  add(f('mulf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), (x, y) => x * y)), A));
-  add(f('divf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), (x, y) => {
-    if (y === 0) throw new GoCallError('decimal division by 0');
-    return x / y;
-  })), A));
+  add(f('add1f', [A], (v) => new GoFloat(decimalOp(toFloat64(v), [1], '+'))));
+  add(f('addf', [], (...xs) => new GoFloat(decimalOp(0, xs.map(toFloat64), '+')), A));
+  add(f('subf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), '-')), A));
+  add(f('mulf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), '*')), A));
+  add(f('divf', [A], (a, ...xs) => new GoFloat(decimalOp(toFloat64(a), xs.map(toFloat64), '/')), A));
   add(f('max', [A], (a, ...xs) => i64(xs.reduce<number>((acc, x) => Math.max(acc, toInt64(x)), toInt64(a))), A), 'biggest');
   add(f('min', [A], (a, ...xs) => i64(xs.reduce<number>((acc, x) => Math.min(acc, toInt64(x)), toInt64(a))), A));
   add(f('maxf', [A], (a, ...xs) => new GoFloat(xs.reduce<number>((acc, x) => Math.max(acc, toFloat64(x)), toFloat64(a))), A));
@@ -593,13 +583,13 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('kindOf', [A], (v) => kindOf(v)));
   add(f('kindIs', [S, A], (t, v) => str(t) === kindOf(v)));
   add(f('deepEqual', [A, A], (a, b) => deepEqual(a, b)));
-  add(f('base', [S], (s) => posix.basename(str(s)) || (str(s) === '' ? '.' : '/')));
-  add(f('dir', [S], (s) => posix.dirname(posix.normalize(str(s) || '.'))));
+  add(f('base', [S], (s) => goBase(str(s))));
+  add(f('dir', [S], (s) => goDir(str(s))));
   add(f('clean', [S], (s) => goClean(str(s))));
   add(f('ext', [S], (s) => posix.extname(str(s).split('/').pop() ?? '') || extGo(str(s))));
   add(f('isAbs', [S], (s) => str(s).startsWith('/')));
-  add(f('osBase', [S], (s) => posix.basename(str(s)) || (str(s) === '' ? '.' : '/')));
-  add(f('osDir', [S], (s) => posix.dirname(posix.normalize(str(s) || '.'))));
+  add(f('osBase', [S], (s) => goBase(str(s))));
+  add(f('osDir', [S], (s) => goDir(str(s))));
   add(f('osClean', [S], (s) => goClean(str(s))));
   add(f('osExt', [S], (s) => extGo(str(s))));
   add(f('osIsAbs', [S], (s) => str(s).startsWith('/')));
@@ -676,12 +666,16 @@ export function createSprigFunctions(): Map<string, GoFunc> {
       if (typeof k !== 'string') throw new GoCallError(`interface conversion: interface {} is ${typeName(k ?? null)}, not string`);
       return k;
     });
-    let cur: GoValue = toMap(d ?? null);
-    for (const k of ks) {
-      if (!(cur instanceof GoMap) || !cur.entries.has(k)) return dflt;
-      cur = cur.entries.get(k) ?? null;
+    let cur: GoMap = toMap(d ?? null);
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i] ?? '';
+      if (!cur.entries.has(k)) return dflt;
+      const step: GoValue = cur.entries.get(k) ?? null;
+      if (i === ks.length - 1) return step;
+      if (!(step instanceof GoMap)) throw new GoCallError(`interface conversion: interface {} is ${step === null ? 'nil' : typeName(step)}, not map[string]interface {}`);
+      cur = step;
     }
-    return cur;
+    return dflt;
   }, A));
   add(f('slice', [A], (l, ...ix) => {
     if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l ?? null)}`);
@@ -718,35 +712,118 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     }
   }));
   add(f('mustRegexMatch', [S, S], (r, s) => goRegex(str(r)).test(str(s))));
-  const findAll = (r: GoValue, s: GoValue, n: GoValue): GoValue => {
-    const re = goRegex(str(r), 'g');
-    let ms = [...str(s).matchAll(re)].map((x) => x[0]);
-    if (num(n) >= 0) ms = ms.slice(0, num(n));
-    return stringList(ms);
-  };
+  const findAll = (r: GoValue, s: GoValue, n: GoValue): GoValue =>
+    stringList(findAllIndex(goRegex(str(r)), str(s), num(n)).map(([a, b]) => str(s).slice(a, b)));
   add(f('regexFindAll', [S, S, I], findAll));
   add(f('mustRegexFindAll', [S, S, I], findAll));
   add(f('regexFind', [S, S], (r, s) => goRegex(str(r)).exec(str(s))?.[0] ?? ''), 'mustRegexFind');
   add(f('regexReplaceAll', [S, S, S], (r, s, repl) => str(s).replace(goRegex(str(r), 'g'), goReplacement(str(repl)))), 'mustRegexReplaceAll');
   add(f('regexReplaceAllLiteral', [S, S, S], (r, s, repl) => str(s).replace(goRegex(str(r), 'g'), () => str(repl))), 'mustRegexReplaceAllLiteral');
   add(f('regexSplit', [S, S, I], (r, s, n) => {
-    const parts = str(s).split(goRegex(str(r), 'g'));
-    const k = num(n);
-    if (k === 0) return new GoList([], 'string', true);
-    if (k > 0 && parts.length > k) {
-      const re = goRegex(str(r), 'g');
-      const ms = [...str(s).matchAll(re)];
-      const cut = ms[k - 2];
-      const head = parts.slice(0, k - 1);
-      const tail = cut ? str(s).slice((cut.index ?? 0) + cut[0].length) : '';
-      return stringList([...head, tail]);
-    }
-    return stringList(parts);
+    const parts = goRegexSplit(goRegex(str(r)), str(s), num(n));
+    return parts === undefined ? new GoList([], 'string', true) : stringList(parts);
   }), 'mustRegexSplit');
   add(f('regexQuoteMeta', [S], (s) => str(s).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')));
   void sprint;
   void eq;
   return m;
+}
+
+/** Go's per-rune case mapping: a rune whose mapping is not a single rune (ß → SS) stays as is. */
+function mapRunes(s: string, fn: (c: string) => string): string {
+  let out = '';
+  for (const c of s) {
+    const m = fn(c);
+    out += [...m].length === 1 ? m : c;
+  }
+  return out;
+}
+
+/** Go's `Regexp.FindAllStringIndex`: empty matches abutting a preceding match are skipped. */
+function findAllIndex(re: RegExp, s: string, n: number): [number, number][] {
+  const out: [number, number][] = [];
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  let prevEnd = -1;
+  for (const m of s.matchAll(g)) {
+    if (n >= 0 && out.length >= n) break;
+    const start = m.index;
+    const end = start + m[0].length;
+    if (end === start && start === prevEnd) continue;
+    out.push([start, end]);
+    prevEnd = end;
+  }
+  return out;
+}
+
+/** Go's `Regexp.Split`; undefined for n = 0 (a nil slice). */
+function goRegexSplit(re: RegExp, s: string, n: number): string[] | undefined {
+  if (n === 0) return undefined;
+  if (re.source !== '(?:)' && s.length === 0) return [''];
+  const parts: string[] = [];
+  let beg = 0;
+  let end = 0;
+  for (const [a, b] of findAllIndex(re, s, n)) {
+    if (n > 0 && parts.length === n - 1) break;
+    end = a;
+    if (b !== 0) parts.push(s.slice(beg, end));
+    beg = b;
+  }
+  if (end !== s.length) parts.push(s.slice(beg));
+  return parts;
+}
+
+/** A decimal number: v × 10^-scale. */
+interface Dec {
+  v: bigint;
+  scale: number;
+}
+
+/** The float's shortest decimal form, as shopspring/decimal's NewFromFloat takes it. */
+function decOf(x: number): Dec {
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(x.toExponential());
+  if (!m) return { v: 0n, scale: 0 };
+  const digits = (m[2] ?? '') + (m[3] ?? '');
+  const exp = Number(m[4]) - (digits.length - 1);
+  const v = BigInt((m[1] ?? '') + digits);
+  return exp >= 0 ? { v: v * 10n ** BigInt(exp), scale: 0 } : { v, scale: -exp };
+}
+
+function decToNumber(d: Dec): number {
+  const neg = d.v < 0n;
+  let t = (neg ? -d.v : d.v).toString();
+  if (d.scale > 0) {
+    t = t.padStart(d.scale + 1, '0');
+    t = t.slice(0, t.length - d.scale) + '.' + t.slice(t.length - d.scale);
+  }
+  return Number((neg ? '-' : '') + t);
+}
+
+function decOp(op: '+' | '-' | '*' | '/', a: Dec, b: Dec): Dec {
+  if (op === '*') return { v: a.v * b.v, scale: a.scale + b.scale };
+  if (op === '/') {
+    if (b.v === 0n) throw new GoCallError('decimal division by 0');
+    // shopspring's DivisionPrecision: 16 fractional digits, rounded half away from zero.
+    const prec = 16;
+    const numer = a.v * 10n ** BigInt(prec + 1 + b.scale);
+    const denom = b.v * 10n ** BigInt(a.scale);
+    let q = numer / denom;
+    const neg = q < 0n;
+    if (neg) q = -q;
+    q = (q + 5n) / 10n;
+    return { v: neg ? -q : q, scale: prec };
+  }
+  const s = Math.max(a.scale, b.scale);
+  const x = a.v * 10n ** BigInt(s - a.scale);
+  const y = b.v * 10n ** BigInt(s - b.scale);
+  return { v: op === '+' ? x + y : x - y, scale: s };
+}
+
+/** sprig's float arithmetic: exact decimals of the operands, converted back to the nearest float64. */
+function decimalOp(a: number, rest: number[], op: '+' | '-' | '*' | '/'): number {
+  if (![a, ...rest].every(Number.isFinite)) throw new GoCallError('cannot convert a non-finite float to decimal');
+  let acc = decOf(a);
+  for (const r of rest) acc = decOp(op, acc, decOf(r));
+  return decToNumber(acc);
 }
 
 function goRepeat(s: string, n: number): string {
@@ -763,6 +840,17 @@ function goClean(p: string): string {
   if (p === '') return '.';
   const n = posix.normalize(p);
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function goBase(p: string): string {
+  if (p === '') return '.';
+  const t = p.replace(/\/+$/, '');
+  if (t === '') return '/';
+  return t.slice(t.lastIndexOf('/') + 1);
+}
+
+function goDir(p: string): string {
+  return goClean(p.slice(0, p.lastIndexOf('/') + 1));
 }
 
 function extGo(p: string): string {
