@@ -19,6 +19,7 @@ import { normalizeRepoPath } from './paths.js';
 import { spawn } from 'node:child_process';
 import { binaryMissing, CatFileBatch, gitEnv, runGit } from './proc.js';
 import { streamTreeFiles, type FileWithContent } from './stream.js';
+import { ArchiveFallback, streamFromGitArchive } from './archive-source.js';
 import type {
   AncestryQuery,
   ChangedPath,
@@ -59,6 +60,9 @@ interface RawChild {
 }
 
 const MAX_CACHED_ENTRIES = 2_000_000;
+
+/** Whether a global gitattributes file exists, per repository root (checked once per process). */
+const globalAttributesCache = new Map<string, Promise<boolean>>();
 
 export class NativeGitRepository extends BaseGitRepository {
   readonly root: string;
@@ -209,8 +213,56 @@ export class NativeGitRepository extends BaseGitRepository {
     }
   }
 
-  protected override streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
-    return streamTreeFiles({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
+  /**
+   * Unfiltered archives take contents from `git archive` (the floor itself) when no gitattributes
+   * can alter its output, else from `ls-tree` piped into `cat-file --batch`.
+   */
+  protected override async *streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
+    if (await this.noArchiveAttributes(commit, basePath, signal)) {
+      const isAttributes = (p: string): boolean => p === '.gitattributes' || p.endsWith('/.gitattributes');
+      try {
+        yield* streamFromGitArchive({
+          cwd: this.root,
+          gitBinary: this.gitBinary,
+          commit,
+          basePath,
+          signal,
+          rejectListing: (listing) => listing.some((e) => isAttributes(e.path)),
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ArchiveFallback)) throw error;
+      }
+    }
+    yield* streamTreeFiles({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
+  }
+
+
+  /** No attributes file outside the listed subtree: info/attributes, the global one, or above `basePath`. */
+  private async noArchiveAttributes(commit: ObjectId, basePath: string, signal?: AbortSignal): Promise<boolean> {
+    if (existsSync(path.join(this.gitDir, 'info', 'attributes'))) return false;
+    let global = globalAttributesCache.get(this.root);
+    if (global === undefined) {
+      global = (async () => {
+        const r = await this.git(['config', '--get', 'core.attributesFile'], undefined, [0, 1]);
+        const configured = r.stdout.toString('utf8').trim().replace(/^~(?=\/)/, process.env.HOME ?? '~');
+        const xdg = process.env.XDG_CONFIG_HOME ?? path.join(process.env.HOME ?? '', '.config');
+        return existsSync(configured === '' ? path.join(xdg, 'git', 'attributes') : path.resolve(this.root, configured));
+      })();
+      globalAttributesCache.set(this.root, global);
+    }
+    if (await global) return false;
+    let treeId = await this.rootTree(commit, signal);
+    const parts = basePath === '' ? [] : basePath.split('/');
+    for (let k = 0; k <= parts.length; k++) {
+      const children = await this.readTree(treeId, signal);
+      if (k === parts.length) return true;
+      if (children.some((c) => c.name === '.gitattributes')) return false;
+      const next = children.find((c) => c.name === parts[k] && c.mode === '040000');
+      if (!next) return true;
+      treeId = next.objectId;
+    }
+    return true;
   }
 
   protected async treeSource(commit: ObjectId, signal?: AbortSignal): Promise<TreeSource> {

@@ -1,6 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NativeGitRepository } from '../src/index.js';
-import { createFixtureRepository, describeGitRepositoryContract } from '../src/testing.js';
+import { IsomorphicGitRepository, NativeGitRepository } from '../src/index.js';
+import { createFixtureRepository, describeGitRepositoryContract, readTar } from '../src/testing.js';
 
 describeGitRepositoryContract('NativeGitRepository', (dir) => NativeGitRepository.open(dir));
 
@@ -31,6 +33,35 @@ describe('NativeGitRepository specifics', () => {
       }
       await bulk.close();
       await single.close();
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('archives raw blobs even where gitattributes ask git archive to substitute or drop files', async () => {
+    const fx = createFixtureRepository();
+    try {
+      mkdirSync(path.join(fx.dir, 'sub'), { recursive: true });
+      writeFileSync(path.join(fx.dir, 'sub/.gitattributes'), 'version.txt export-subst\nsecret.txt export-ignore\n');
+      writeFileSync(path.join(fx.dir, 'sub/version.txt'), 'commit $Format:%H$\n');
+      writeFileSync(path.join(fx.dir, 'sub/secret.txt'), 'kept\n');
+      fx.git('add', '-A');
+      fx.git('commit', '-q', '-m', 'attributes');
+      const native = await NativeGitRepository.open(fx.dir);
+      const iso = await IsomorphicGitRepository.open(fx.dir);
+      const commit = await native.headCommit();
+      for (const basePath of ['', 'sub', 'src']) {
+        const a = await readTar(native.archive({ commit, basePath }));
+        const b = await readTar(iso.archive({ commit, basePath }));
+        expect(a.bytes.equals(b.bytes)).toBe(true);
+        if (basePath === 'sub') {
+          const byName = new Map(a.items.map((i) => [i.name, i.content]));
+          expect(byName.get('version.txt')).toBe('commit $Format:%H$\n');
+          expect(byName.get('secret.txt')).toBe('kept\n');
+        }
+      }
+      await native.close();
+      await iso.close();
     } finally {
       fx.remove();
     }
