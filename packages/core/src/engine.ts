@@ -13,6 +13,7 @@ import {
   currentCommits,
   dependenciesOfStage,
   gatherStageFacts,
+  GitFactsCache,
   importsOfStage,
   planConveyor,
   type GatherStageFactsOptions,
@@ -156,6 +157,8 @@ interface Obtained {
 interface BuildContext {
   commit: string;
   oracle: AncestryOracle;
+  /** Git answers shared by every image of the build. */
+  gitFacts: GitFactsCache;
   primary: StageStore;
   /** Finished images by key: what dependents need. */
   done: Map<string, ImageOutcome>;
@@ -207,6 +210,7 @@ class StageEngine implements Engine {
     const context: BuildContext = {
       commit,
       oracle: gitAncestryOracle(repository, commit),
+      gitFacts: new GitFactsCache(),
       primary: caches.length > 0 ? new CachedStageStore(stores.primary, caches) : stores.primary,
       done: new Map(),
       flights: new SingleFlight(),
@@ -231,6 +235,7 @@ class StageEngine implements Engine {
     const { repository } = this.#options;
     const commit = await repository.headCommit({ signal });
     const oracle = gitAncestryOracle(repository, commit);
+    const gitFacts = new GitFactsCache();
     const known = new Map<string, UpstreamImage>();
     // An upstream image missing here could not be explained fully: its dependents cannot be either.
     const upstream: Upstream = (key) => {
@@ -240,7 +245,7 @@ class StageEngine implements Engine {
     };
     const explanations: ImageExplanation[] = [];
     for (const node of plan.images) {
-      const { explanation, last } = await this.#explainImage(node.name, { commit, oracle, upstream }, signal);
+      const { explanation, last } = await this.#explainImage(node.name, { commit, oracle, gitFacts, upstream }, signal);
       explanations.push(explanation);
       if (last) known.set(node.name, last);
     }
@@ -249,7 +254,7 @@ class StageEngine implements Engine {
 
   async #explainImage(
     key: string,
-    context: { commit: string; oracle: AncestryOracle; upstream: Upstream },
+    context: { commit: string; oracle: AncestryOracle; gitFacts: GitFactsCache; upstream: Upstream },
     signal: AbortSignal,
   ): Promise<{ explanation: ImageExplanation; last: UpstreamImage | undefined }> {
     const image = this.#options.config.images.find((candidate) => candidate.key === key);
@@ -394,7 +399,7 @@ class StageEngine implements Engine {
 
   /** Git facts from the repository plus what only the engine knows (other images' results, import checksums). */
   async #facts(
-    build: Pick<BuildContext, 'commit'>,
+    build: Pick<BuildContext, 'commit' | 'gitFacts'>,
     upstream: Upstream,
     image: ResolvedImage,
     conveyor: ImageConveyor,
@@ -406,6 +411,7 @@ class StageEngine implements Engine {
       repository: this.#options.repository,
       commit: build.commit,
       prevBuiltStageCommits: gitBase,
+      cache: build.gitFacts,
       dockerfile:
         image.kind === 'dockerfile'
           ? { ...this.#options.dockerfile, dependencyArgs: dependencyTargets(upstream, image.dependencies, 'targetBuildArg') }

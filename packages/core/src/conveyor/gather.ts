@@ -3,7 +3,7 @@
  * `GitRepository` port. Everything else (other images' content digests, import checksums) comes from
  * the engine, which merges them into the same `StageFacts`.
  */
-import type { GitRepository, ObjectId } from '@strata/git';
+import type { GitRepository, ObjectId, StageDependenciesChecksum, StageDependenciesRequest } from '@strata/git';
 import type { StageName } from '../ids.js';
 import { DigestError } from '../digest/errors.js';
 import { withoutBinaryData } from '../digest/patch.js';
@@ -26,6 +26,34 @@ export interface GatherStageFactsOptions {
   /** `dockerfile`: options for reading the Dockerfile and its context. */
   dockerfile?: Omit<GatherDockerfileOptions, 'repository' | 'commit' | 'signal' | 'cacheVersion' | 'platform'> | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Answers shared by the stages gathered with the same cache (one build): many images map the same
+   * directories with the same globs, and an answer depends only on its request (the commit included).
+   * A failed answer is forgotten, so a later stage asks again. @default no sharing
+   */
+  cache?: GitFactsCache | undefined;
+}
+
+/** See {@link GatherStageFactsOptions.cache}. Create one per build; never share it across repositories. */
+export class GitFactsCache {
+  readonly #stageDependencies = new Map<string, Promise<StageDependenciesChecksum>>();
+
+  /** `repository.stageDependenciesChecksum(request)`, asked once per distinct request. */
+  stageDependenciesChecksum(
+    repository: GitRepository,
+    request: StageDependenciesRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<StageDependenciesChecksum> {
+    const key = JSON.stringify([request.commit, request.basePath, request.includePaths, request.excludePaths, request.globs]);
+    const known = this.#stageDependencies.get(key);
+    if (known) return known;
+    const answer = repository.stageDependenciesChecksum(request, { signal });
+    this.#stageDependencies.set(key, answer);
+    answer.catch(() => {
+      if (this.#stageDependencies.get(key) === answer) this.#stageDependencies.delete(key);
+    });
+    return answer;
+  }
 }
 
 function filterOf(mapping: ConveyorGitMapping): { basePath: string; includePaths: readonly string[]; excludePaths: readonly string[] } {
@@ -69,7 +97,10 @@ export async function gatherStageFacts(
         conveyor.gitMappings.map(async (mapping): Promise<MappingStageDependencies> => {
           const globs = mapping.config.stageDependencies[stage];
           if (globs.length === 0) return { to: mapping.config.to, checksum: '', globs: [] };
-          const result = await repository.stageDependenciesChecksum({ ...filterOf(mapping), commit, globs }, { signal });
+          const request = { ...filterOf(mapping), commit, globs };
+          const result = options.cache
+            ? await options.cache.stageDependenciesChecksum(repository, request, signal)
+            : await repository.stageDependenciesChecksum(request, { signal });
           return { to: mapping.config.to, checksum: result.checksum, globs: result.globs };
         }),
       );

@@ -22,4 +22,4 @@ export {
   type StageDigestResult,
   type StageFacts,
 } from './compute.js';
-export { gatherStageFacts, type GatherStageFactsOptions } from './gather.js';
+export { GitFactsCache, gatherStageFacts, type GatherStageFactsOptions } from './gather.js';

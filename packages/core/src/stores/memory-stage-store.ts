@@ -5,8 +5,59 @@ import type { ListStagesOptions, PublishResult, StageRecord, StageStore } from '
 
 /** The shared state behind {@link MemoryStageStore} clients: one "server" several "processes" talk to. */
 export class MemoryStageBackend {
+  readonly #stages = new Map<string, StageRecord>();
+  /** Ids by digest, oldest first: listings of one digest cost what they return, not the whole store. */
+  readonly #byDigest = new Map<string, StageId[]>();
+
   /** Stored stages by formatted stage id. */
-  readonly stages = new Map<string, StageRecord>();
+  get stages(): ReadonlyMap<string, StageRecord> {
+    return this.#stages;
+  }
+
+  /** Ids with `digest` (all when undefined), oldest first; a fresh array. */
+  ids(digest: StageDigest | undefined): StageId[] {
+    if (digest !== undefined) return [...(this.#byDigest.get(digest) ?? [])];
+    return [...this.#byDigest.values()].flat().sort(compareStageIds);
+  }
+
+  /** Stores `record` under its id unless that id is taken: then returns the existing record. */
+  insert(record: StageRecord): StageRecord | undefined {
+    const key = formatStageId(record.id);
+    const existing = this.#stages.get(key);
+    if (existing) return existing;
+    this.#stages.set(key, record);
+    const ids = this.#byDigest.get(record.id.digest);
+    if (ids) {
+      ids.push(record.id);
+      ids.sort(compareStageIds);
+    } else {
+      this.#byDigest.set(record.id.digest, [record.id]);
+    }
+    return undefined;
+  }
+}
+
+/** A point-in-time copy of a backend's ids, by digest. */
+class IdSnapshot {
+  readonly #byDigest = new Map<string, StageId[]>();
+
+  constructor(backend: MemoryStageBackend) {
+    for (const id of backend.ids(undefined)) this.add(id);
+  }
+
+  add(id: StageId): void {
+    const ids = this.#byDigest.get(id.digest);
+    if (!ids) this.#byDigest.set(id.digest, [id]);
+    else if (!ids.some((known) => known.timestampMs === id.timestampMs)) {
+      ids.push(id);
+      ids.sort(compareStageIds);
+    }
+  }
+
+  ids(digest: StageDigest | undefined): StageId[] {
+    if (digest !== undefined) return [...(this.#byDigest.get(digest) ?? [])];
+    return [...this.#byDigest.values()].flat().sort(compareStageIds);
+  }
 }
 
 export interface MemoryStageStoreOptions {
@@ -51,7 +102,7 @@ export class MemoryStageStore implements StageStore {
   readonly transfers: { id: string; from: string }[] = [];
   readonly #repository: string;
   readonly #snapshotListings: boolean;
-  #snapshot: Map<string, StageId> | undefined;
+  #snapshot: IdSnapshot | undefined;
 
   constructor(options: MemoryStageStoreOptions = {}) {
     this.name = options.name ?? 'memory';
@@ -62,17 +113,13 @@ export class MemoryStageStore implements StageStore {
 
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
     await this.#io(options);
-    let ids: Iterable<StageId>;
     if (this.#snapshotListings && this.#snapshot && !options.live) {
       this.calls.snapshotLists += 1;
-      ids = this.#snapshot.values();
-    } else {
-      this.calls.backendLists += 1;
-      const all = new Map([...this.backend.stages].map(([key, record]) => [key, record.id]));
-      if (this.#snapshotListings) this.#snapshot = all;
-      ids = all.values();
+      return this.#snapshot.ids(digest);
     }
-    return [...ids].filter((id) => digest === undefined || id.digest === digest).sort(compareStageIds);
+    this.calls.backendLists += 1;
+    if (this.#snapshotListings) this.#snapshot = new IdSnapshot(this.backend);
+    return this.backend.ids(digest);
   }
 
   async findStage(id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
@@ -85,12 +132,11 @@ export class MemoryStageStore implements StageStore {
     await this.#io(options);
     this.calls.publish += 1;
     const key = formatStageId(record.id);
-    const existing = this.backend.stages.get(key);
-    if (existing) return { status: 'conflict', existing };
     const stored: StageRecord = { ...record, imageRef: `${this.#repository}:${key}` };
-    this.backend.stages.set(key, stored);
+    const existing = this.backend.insert(stored);
+    if (existing) return { status: 'conflict', existing };
     this.transfers.push({ id: key, from: record.imageRef });
-    this.#snapshot?.set(key, record.id);
+    this.#snapshot?.add(record.id);
     return { status: 'stored', stage: stored };
   }
 
