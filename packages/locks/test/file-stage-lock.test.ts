@@ -7,7 +7,7 @@ import type { LockHandle, StageLock } from '@strata/core';
 import { describeStageLockContract } from '@strata/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStageLock, LockError, type LockFileSystem } from '../src/index.js';
-import { delay, expectKillFreesLock, startHolder } from './support/holder.js';
+import { delay, expectKillFreesLock, expectNoOverlap, runContenders, startHolder } from './support/holder.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -60,6 +60,13 @@ describe('FileStageLock', () => {
     const lock = new FileStageLock({ dir });
     const handle = await expectKillFreesLock(holder, lock, 'project/kill', { ttlMs: 2000, leaseMs: 2000, marginMs: 1000 });
     await handle.release();
+  });
+
+  it('excludes other processes: three processes taking one key in turn never overlap', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'log');
+    await runContenders(3, ['file', dir, 'project/race', '8', log]);
+    expectNoOverlap(await readFile(log, 'utf8'), 24);
   });
 
   it('removes its lock file when the holder process exits on SIGTERM', async () => {

@@ -1,10 +1,13 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LockHandle, StageLock } from '@strata/core';
 import { describeStageLockContract } from '@strata/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findMissingServices, REDIS_HOST, REDIS_PORT, REDIS_URL } from '../../../test/support/services.js';
 import { createStageLock, ioredisLockClient, LockError, RedisStageLock, type RedisLockClient } from '../src/index.js';
-import { delay, expectKillFreesLock, startHolder } from './support/holder.js';
+import { delay, expectKillFreesLock, expectNoOverlap, runContenders, startHolder } from './support/holder.js';
 
 // Fails under CI=true when Redis is missing; locally the tests below are skipped with this reason.
 const missing = await findMissingServices('redis');
@@ -71,6 +74,17 @@ if (missing) {
         await handle.release();
       } finally {
         await lock.close();
+      }
+    });
+
+    it('excludes other processes: three processes taking one key in turn never overlap', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'strata-locks-'));
+      try {
+        const log = join(dir, 'log');
+        await runContenders(3, ['redis', REDIS_URL, `project/race/${Date.now()}`, '8', log, NAMESPACE]);
+        expectNoOverlap(await readFile(log, 'utf8'), 24);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     });
 

@@ -77,3 +77,40 @@ export async function expectKillFreesLock(
     if (holder.child.exitCode === null && holder.child.signalCode === null) holder.child.kill('SIGKILL');
   }
 }
+
+const CONTENDER = fileURLToPath(new URL('../fixtures/contender.ts', import.meta.url));
+
+/** Runs `processes` copies of `fixtures/contender.ts` with `args` and resolves when all exited with 0. */
+export async function runContenders(processes: number, args: readonly string[]): Promise<void> {
+  await Promise.all(
+    Array.from({ length: processes }, async () => {
+      const child = spawn(process.execPath, ['--conditions=@strata/source', '--import', 'tsx', CONTENDER, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`contender exited with ${code}: ${stderr}`);
+    }),
+  );
+}
+
+/**
+ * Checks a contenders' log: critical sections never overlap (every `enter` is followed by the `exit` of
+ * the same process and token), there are `expected` of them, and fencing tokens strictly increase.
+ */
+export function expectNoOverlap(log: string, expected: number): void {
+  const lines = log.trim().split('\n');
+  expect(lines).toHaveLength(expected * 2);
+  let previous = 0;
+  for (let index = 0; index < lines.length; index += 2) {
+    const enter = lines[index]?.split(' ');
+    const exit = lines[index + 1]?.split(' ');
+    expect(enter?.[0]).toBe('enter');
+    expect(exit).toEqual(['exit', enter?.[1], enter?.[2]]);
+    const token = Number(enter?.[2]);
+    expect(token).toBeGreaterThan(previous);
+    previous = token;
+  }
+}
