@@ -97,6 +97,23 @@ function parsePax(body: Buffer): Map<string, string> {
   return records;
 }
 
+/** An octal number field (digits until NUL or space). */
+function octalAt(buf: Buffer, from: number, length: number): number {
+  let n = 0;
+  for (let k = from; k < from + length; k++) {
+    const c = buf[k]!;
+    if (c < 48 || c > 55) {
+      if (c === 0 || c === 32) {
+        if (n > 0) break;
+        continue;
+      }
+      break;
+    }
+    n = n * 8 + (c - 48);
+  }
+  return n;
+}
+
 function cString(buf: Buffer, from: number, length: number): string {
   const end = buf.indexOf(0, from);
   return buf.toString('utf8', from, end < 0 || end > from + length ? from + length : end);
@@ -178,12 +195,11 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
           i += 512;
           continue;
         }
-        size = parseInt(buf.toString('latin1', i + 124, i + 135), 8) || 0;
-        const prefix = cString(buf, i + 345, 155);
+        size = octalAt(buf, i + 124, 11);
+        const prefix = buf[i + 345] === 0 ? '' : cString(buf, i + 345, 155);
         const name = cString(buf, i, 100);
-        const linkname = cString(buf, i + 157, 100);
         let path = pax?.get('path') ?? (prefix === '' ? name : `${prefix}/${name}`);
-        const linkpath = pax?.get('linkpath') ?? linkname;
+        const linkpath = type === 50 ? (pax?.get('linkpath') ?? cString(buf, i + 157, 100)) : '';
         if (type !== 120 && type !== 103) pax = undefined;
         i += 512;
         const padded = Math.ceil(size / 512) * 512;

@@ -97,8 +97,14 @@ export class TarWriter {
     const n = buf.write(name, at, 100, 'utf8');
     for (let i = at; i < at + n; i++) sum += buf[i]!;
     if (size !== 0) {
-      writeOctal(buf, at + 124, 12, size);
-      for (let i = at + 124; i < at + 135; i++) sum += buf[i]! - 48;
+      // 11 octal digits, written backwards; the template holds zeros ("0" = 48) there.
+      let v = size;
+      for (let i = at + 134; i >= at + 124 && v > 0; i--) {
+        const d = v % 8;
+        buf[i] = 48 + d;
+        sum += d;
+        v = Math.floor(v / 8);
+      }
     }
     if (linkname !== '') {
       const l = buf.write(linkname, at + 157, 100, 'utf8');
