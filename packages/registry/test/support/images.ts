@@ -44,7 +44,10 @@ export function tarOf(files: Record<string, string | Uint8Array>): Uint8Array {
   return Buffer.concat(blocks);
 }
 
-export function tinyImage(options: { files?: Record<string, string>; labels?: Record<string, string>; mediaType?: typeof MediaType.OCI_MANIFEST | typeof MediaType.DOCKER_MANIFEST } = {}): TinyImage {
+/** `pretty` indents the config JSON, as some builders write it (a re-serialised config then differs). */
+export function tinyImage(
+  options: { files?: Record<string, string>; labels?: Record<string, string>; mediaType?: typeof MediaType.OCI_MANIFEST | typeof MediaType.DOCKER_MANIFEST; pretty?: boolean } = {},
+): TinyImage {
   const tar = tarOf(options.files ?? { 'hello.txt': 'hello\n' });
   const layer = blobOf(gzipSync(tar));
   const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
@@ -57,7 +60,7 @@ export function tinyImage(options: { files?: Record<string, string>; labels?: Re
         config: { Labels: options.labels ?? {} },
         rootfs: { type: 'layers', diff_ids: [diffId] },
         history: [{ created_by: 'strata test kit' }],
-      }),
+      }, null, options.pretty === true ? 2 : undefined),
     ),
   );
   const descriptor = (blob: Blob, mediaType: string): ContentDescriptor => ({ mediaType, digest: blob.digest, size: blob.size });

@@ -17,7 +17,7 @@ export async function pushTinyImage(
   client: RegistryClient,
   repository: Repository,
   tag: string,
-  options: { files?: Record<string, string>; labels?: Record<string, string> } = {},
+  options: { files?: Record<string, string>; labels?: Record<string, string>; pretty?: boolean } = {},
 ): Promise<string> {
   const image = tinyImage(options);
   await client.uploadBlob(repository, image.layer.bytes);
