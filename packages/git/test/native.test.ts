@@ -66,4 +66,20 @@ describe('NativeGitRepository specifics', () => {
       fx.remove();
     }
   });
+
+  it('stops an archive and an ancestry check when the signal aborts', async () => {
+    const fx = createFixtureRepository();
+    try {
+      const repo = await NativeGitRepository.open(fx.dir);
+      const controller = new AbortController();
+      controller.abort(new Error('stop now'));
+      const stream = repo.archive({ commit: fx.commits.merge }, { signal: controller.signal });
+      await expect(readTar(stream)).rejects.toThrow('stop now');
+      await expect(repo.isAncestor(fx.commits.base, fx.commits.merge, { signal: controller.signal })).rejects.toThrow('stop now');
+      expect(await repo.isAncestor(fx.commits.base, fx.commits.merge)).toBe(true);
+      await repo.close();
+    } finally {
+      fx.remove();
+    }
+  });
 });
