@@ -111,20 +111,50 @@ export interface StageExplanation {
   readonly decision: StageDecision;
 }
 
+/** Why a dry run cannot compute a stage's digest, nor any after it in the image. */
+export type PendingReason =
+  /**
+   * The stage needs the stored image of an upstream image (its files for an import, its name or tag for
+   * a dependency) and `stage` of that image would be built first.
+   */
+  | { readonly kind: 'upstreamToBeBuilt'; readonly image: string; readonly stage: StageName }
+  /** The stage imports files from stored `image`; only the executor can checksum them (`plan()` calls none). */
+  | { readonly kind: 'importChecksum'; readonly image: string };
+
 export interface ImageExplanation {
   readonly image: string;
-  /** Non-empty stages in conveyor order, up to where the dry run could go. */
+  /** Non-empty stages in conveyor order whose digests are known without building. */
   readonly stages: readonly StageExplanation[];
-  /**
-   * Set when the remaining stages cannot be computed without building: they need files or names of an
-   * upstream image that would be rebuilt first.
-   */
+  /** Set when the dry run stopped before the end of the conveyor: the first stage it could not compute. */
+  readonly pending?: { readonly stage: StageName; readonly reason: PendingReason } | undefined;
+  /** {@link pending} in words (`stage install needs image base, whose stage setup would be built first`). */
   readonly incomplete?: string | undefined;
 }
 
+/** What {@link Engine.plan} returns. */
+export interface PlanResult {
+  /** The sets of images (SPEC §4.4). */
+  plan: BuildPlan;
+  /** The printed plan. */
+  text: string;
+  /**
+   * Per image, in plan order: every digest that can be known without building, what a build would do
+   * with each stage (`reuse`, `copy`, or `build`: a `previousRebuilt` stage depends on a stage still to
+   * be built), and where the stages stop being knowable ({@link ImageExplanation.pending}).
+   */
+  images: ImageExplanation[];
+}
+
 export interface Engine {
-  /** The plan for `images` (all images by default) and its printed form (SPEC §4.4). No I/O. */
-  plan(images?: readonly string[], options?: CallOptions): Promise<{ plan: BuildPlan; text: string }>;
+  /**
+   * A dry run that calls no executor: the plan for `images` (all by default) and its printed form
+   * (SPEC §4.4), and every stage digest that can be known without building, with what a build would do
+   * with it. Reads stores and git only; never builds, copies or publishes. Digests of stages after an
+   * import (whose checksum needs the executor) or after a dependency on an image still to be built are
+   * reported as pending.
+   * @throws CoreError `UNKNOWN_IMAGE`, `DEPENDENCY_CYCLE`; the signal's reason when aborted.
+   */
+  plan(images?: readonly string[], options?: CallOptions): Promise<PlanResult>;
   /**
    * Builds `images` (all by default) and what they depend on.
    * @throws CoreError `BUILD_FAILED` naming the image and stage, `UNKNOWN_IMAGE`, `DEPENDENCY_CYCLE`;
@@ -194,15 +224,21 @@ class StageEngine implements Engine {
     this.#limit = options.parallelTasksLimit ?? DEFAULT_PARALLEL_TASKS_LIMIT;
   }
 
-  plan(images?: readonly string[], options: CallOptions = {}): Promise<{ plan: BuildPlan; text: string }> {
+  async plan(images?: readonly string[], options: CallOptions = {}): Promise<PlanResult> {
+    const { plan, text } = this.#sets(images, options);
+    return { plan, text, images: await this.#dryRun(plan, { executor: false }, options) };
+  }
+
+  /** The sets and their printed form. No I/O. */
+  #sets(images: readonly string[] | undefined, options: CallOptions): { plan: BuildPlan; text: string } {
     options.signal?.throwIfAborted();
     const plan = planBuild(imageGraph(this.#options.config), { only: images });
-    return Promise.resolve({ plan, text: formatPlan(plan, { parallelTasksLimit: this.#limit }) });
+    return { plan, text: formatPlan(plan, { parallelTasksLimit: this.#limit }) };
   }
 
   async build(images?: readonly string[], options: CallOptions = {}): Promise<BuildResult> {
     const { signal } = options;
-    const { plan, text } = await this.plan(images, options);
+    const { plan, text } = this.#sets(images, options);
     this.#emit({ type: 'plan', plan, text });
     const { repository, stores } = this.#options;
     const commit = await repository.headCommit({ signal });
@@ -230,31 +266,42 @@ class StageEngine implements Engine {
   }
 
   async explain(images?: readonly string[], options: CallOptions = {}): Promise<ImageExplanation[]> {
+    return this.#dryRun(this.#sets(images, options).plan, { executor: true }, options);
+  }
+
+  /** `plan()` and `explain()`: every image in plan order; `executor` allows import checksums. */
+  async #dryRun(plan: BuildPlan, mode: { executor: boolean }, options: CallOptions): Promise<ImageExplanation[]> {
     const signal = options.signal ?? new AbortController().signal;
-    const { plan } = await this.plan(images, options);
     const { repository } = this.#options;
     const commit = await repository.headCommit({ signal });
     const oracle = gitAncestryOracle(repository, commit);
     const gitFacts = new GitFactsCache();
     const known = new Map<string, UpstreamImage>();
+    /** Images the dry run could not finish: the stage where each stopped. */
+    const stopped = new Map<string, StageName>();
     // An upstream image missing here could not be explained fully: its dependents cannot be either.
     const upstream: Upstream = (key) => {
       const image = known.get(key);
-      if (!image) throw new UpstreamNotBuilt(key);
-      return image;
+      if (image) return image;
+      const stage = stopped.get(key);
+      if (stage) throw new UpstreamNotBuilt(key, stage);
+      // The plan orders every image after what it depends on, so this is a broken invariant.
+      throw new CoreError('UNKNOWN_IMAGE', `image ${key} is needed before it was planned`, { data: { image: key } });
     };
     const explanations: ImageExplanation[] = [];
     for (const node of plan.images) {
-      const { explanation, last } = await this.#explainImage(node.name, { commit, oracle, gitFacts, upstream }, signal);
+      const context = { commit, oracle, gitFacts, upstream, executor: mode.executor };
+      const { explanation, last } = await this.#explainImage(node.name, context, signal);
       explanations.push(explanation);
       if (last) known.set(node.name, last);
+      if (explanation.pending) stopped.set(node.name, explanation.pending.stage);
     }
     return explanations;
   }
 
   async #explainImage(
     key: string,
-    context: { commit: string; oracle: AncestryOracle; gitFacts: GitFactsCache; upstream: Upstream },
+    context: { commit: string; oracle: AncestryOracle; gitFacts: GitFactsCache; upstream: Upstream; executor: boolean },
     signal: AbortSignal,
   ): Promise<{ explanation: ImageExplanation; last: UpstreamImage | undefined }> {
     const image = this.#options.config.images.find((candidate) => candidate.key === key);
@@ -269,11 +316,12 @@ class StageEngine implements Engine {
       signal.throwIfAborted();
       let facts: StageFacts;
       try {
-        ({ facts } = await this.#facts(context, context.upstream, image, conveyor, stage, gitBase, signal));
+        ({ facts } = await this.#facts(context, context.upstream, image, conveyor, stage, gitBase, signal, context.executor));
       } catch (error) {
-        if (!(error instanceof UpstreamNotBuilt)) throw error;
+        const reason = pendingReason(error);
+        if (!reason) throw error;
         return {
-          explanation: { image: key, stages, incomplete: `stage ${stage.name} needs image ${error.image}, which would be rebuilt first` },
+          explanation: { image: key, stages, pending: { stage: stage.name, reason }, incomplete: describePending(stage.name, reason) },
           last: undefined,
         };
       }
@@ -293,7 +341,7 @@ class StageEngine implements Engine {
         const commits = stage.gitRelated ? currentCommits(conveyor, context.commit) : [];
         prev = { plan: stage, digest, record: undefined, commits };
         if (stage.gitRelated) gitBase = commits;
-        last = { contentDigest: computeContentDigest(conveyor, { stage, digest, commits }) };
+        last = { contentDigest: computeContentDigest(conveyor, { stage, digest, commits }), toBuild: stage.name };
       } else {
         const recorded = commitsOf(conveyor, decision.stage);
         prev = { plan: stage, digest, record: decision.stage, commits: recorded.filter((c): c is string => c !== undefined) };
@@ -353,7 +401,7 @@ class StageEngine implements Engine {
       const stageStart = this.#clock.now();
       try {
         signal.throwIfAborted();
-        const { facts, importChecksums } = await this.#facts(build, builtUpstream(build), image, conveyor, stage, gitBase, signal);
+        const { facts, importChecksums } = await this.#facts(build, builtUpstream(build), image, conveyor, stage, gitBase, signal, true);
         const result = computeStageDigest(conveyor, stage, {
           prev: prev && {
             digest: prev.record.id.digest,
@@ -406,6 +454,8 @@ class StageEngine implements Engine {
     stage: StagePlan,
     gitBase: readonly (string | undefined)[] | undefined,
     signal: AbortSignal,
+    /** Whether import checksums may be computed (by the executor); otherwise an import throws {@link ImportNeedsExecutor}. */
+    executor: boolean,
   ): Promise<{ facts: StageFacts; importChecksums: Record<string, string> }> {
     const gathered = await gatherStageFacts(conveyor, stage.name, {
       repository: this.#options.repository,
@@ -428,9 +478,11 @@ class StageEngine implements Engine {
     if (imports.length > 0) {
       facts.imports = await Promise.all(
         imports.map(async (entry) => {
+          const source = storedUpstream(upstream, entry.image);
+          if (!executor) throw new ImportNeedsExecutor(entry.image);
           const sourceChecksum = await this.#options.executor.importChecksum(
             {
-              sourceImageRef: storedUpstream(upstream, entry.image).imageRef,
+              sourceImageRef: source.imageRef,
               add: entry.add,
               includePaths: entry.includePaths,
               excludePaths: entry.excludePaths,
@@ -553,21 +605,49 @@ interface UpstreamImage {
   contentDigest: string;
   /** Its last stage, when stored. */
   stage?: StageRecord | undefined;
+  /** In a dry run, the last stage when it would be built. */
+  toBuild?: StageName | undefined;
 }
 
 type Upstream = (imageKey: string) => UpstreamImage;
 
-/** Raised (in a dry run) when a fact needs an upstream image that would have to be built first. */
+/**
+ * Raised (in a dry run) when a fact needs an upstream image that would have to be built first; `stage` is
+ * its stage to be built, or the stage where its own dry run stopped.
+ */
 class UpstreamNotBuilt extends Error {
-  constructor(readonly image: string) {
+  constructor(
+    readonly image: string,
+    readonly stage: StageName,
+  ) {
     super(`image ${image} would be rebuilt first`);
   }
 }
 
+/** Raised (in `plan()`) when a fact is an import checksum, which only the executor can compute. */
+class ImportNeedsExecutor extends Error {
+  constructor(readonly image: string) {
+    super(`importing from image ${image} needs the executor`);
+  }
+}
+
+function pendingReason(error: unknown): PendingReason | undefined {
+  if (error instanceof UpstreamNotBuilt) return { kind: 'upstreamToBeBuilt', image: error.image, stage: error.stage };
+  if (error instanceof ImportNeedsExecutor) return { kind: 'importChecksum', image: error.image };
+  return undefined;
+}
+
+function describePending(stage: StageName, reason: PendingReason): string {
+  return reason.kind === 'importChecksum'
+    ? `stage ${stage} imports files from image ${reason.image}; their checksum needs the executor`
+    : `stage ${stage} needs image ${reason.image}, whose stage ${reason.stage} would be built first`;
+}
+
 function storedUpstream(upstream: Upstream, imageKey: string): StageRecord {
-  const { stage } = upstream(imageKey);
-  if (!stage) throw new UpstreamNotBuilt(imageKey);
-  return stage;
+  const { stage, toBuild } = upstream(imageKey);
+  if (stage) return stage;
+  if (toBuild) throw new UpstreamNotBuilt(imageKey, toBuild);
+  throw new CoreError('UNKNOWN_IMAGE', `image ${imageKey} has neither a stored nor a planned last stage`, { data: { image: imageKey } });
 }
 
 function builtUpstream(build: BuildContext): Upstream {

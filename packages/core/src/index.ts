@@ -112,6 +112,8 @@ export {
   type EngineOptions,
   type EngineStores,
   type ImageExplanation,
+  type PendingReason,
+  type PlanResult,
   type RebuildReason,
   type StageDecision,
   type StageExplanation,

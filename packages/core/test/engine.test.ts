@@ -344,7 +344,7 @@ dependencies:
     expect((await engine.plan()).text).toContain('│ - ⛵ image ~');
   });
 
-  it('plans without I/O in the SPEC shape', async () => {
+  it('prints the plan in the SPEC shape', async () => {
     const { engine } = engineWith();
     const { text } = await engine.plan();
     expect(text.split('\n')).toEqual([
