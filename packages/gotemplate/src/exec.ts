@@ -550,7 +550,7 @@ export function executeTree(env: ExecEnv, tree: Tree, data: GoValue, signal: Abo
     state.run(concrete(data));
   } catch (e) {
     if (e === BREAK || e === CONTINUE) throw new ExecFailure('template: break/continue outside range', tree.src.parseName, 0, 0, tree.name);
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    if (e instanceof RangeError) {
       throw new ExecFailure(`template: ${tree.name}: exceeded maximum template depth`, tree.src.parseName, 0, 0, tree.name);
     }
     throw e;

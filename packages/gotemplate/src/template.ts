@@ -14,6 +14,8 @@ export interface TemplateSetOptions {
   rightDelim?: string | undefined;
   /** Nesting limit for `template`/`include` calls. @default 1000 */
   maxDepth?: number | undefined;
+  /** Nesting limit for executions started from functions (werf's `include`/`tpl`). @default 100 */
+  maxNesting?: number | undefined;
   /** Name of the set's root template, as Go's "no template … associated with template NAME" names it. @default the first template parsed */
   name?: string | undefined;
 }
@@ -44,7 +46,10 @@ export class TemplateSet {
     this.rightDelim = options.rightDelim ?? '}}';
     this.maxDepth = options.maxDepth ?? 1000;
     this.rootName = options.name;
+    this.maxNesting = options.maxNesting ?? 100;
   }
+
+  private readonly maxNesting: number;
 
   private rootName: string | undefined;
 
@@ -112,11 +117,21 @@ export class TemplateSet {
       });
     }
     options.signal?.throwIfAborted();
+    if (this.active >= this.maxNesting) {
+      // Nested executions (werf's include/tpl) would otherwise recurse until the JS stack overflows.
+      throw new TemplateError('TEMPLATE_EXEC', `template: ${name}: exceeded maximum template depth (${this.maxNesting})`, {
+        file: this.files.get(name) ?? name,
+        line: 0,
+        column: 0,
+        template: name,
+      });
+    }
     const env: ExecEnv = {
       lookupTree: (n) => this.trees.get(n),
       lookupFunc: (n) => this.funcs.get(n),
       maxDepth: this.maxDepth,
     };
+    this.active++;
     try {
       return executeTree(env, tree, toGoValue(data), options.signal);
     } catch (e) {
@@ -129,8 +144,13 @@ export class TemplateSet {
         throw new TemplateError(code, e.message, { file: this.fileOf(e.file), line: e.line, column: e.column, template: e.template }, { cause: inner, hint: inner?.hint });
       }
       throw e;
+    } finally {
+      this.active--;
     }
   }
+
+  /** Executions in progress (nested through include/tpl). */
+  private active = 0;
 
   private fileOf(parseName: string): string {
     return this.files.get(parseName) ?? parseName;

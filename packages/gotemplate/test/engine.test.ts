@@ -69,6 +69,14 @@ describe('errors', () => {
     const t = parseTemplate('t', '{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}', { maxDepth: 50 });
     expect(() => t.execute({})).toThrow(/exceeded maximum template depth \(50\)/);
   });
+  it('limits include recursion', () => {
+    const result = api.renderWerfConfig({
+      mainFile: { path: 'werf.yaml', text: '{{ define "loop" }}{{ include "loop" . }}{{ end }}{{ include "loop" . }}' },
+      files: new api.MemoryTemplateFiles({}),
+      commit: { hash: 'h', date: new Date(0) },
+    });
+    expect('error' in result && result.error.message).toMatch(/exceeded maximum template depth \(100\)$/);
+  });
   it('stops a long range when the signal aborts', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop now'));

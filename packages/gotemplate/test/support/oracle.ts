@@ -116,7 +116,7 @@ export function encodeData(v: unknown): string {
   }
   if (v instanceof GoFloat) {
     const f = v.value;
-    const s = String(f);
+    const s = Object.is(f, -0) ? '-0' : String(f);
     return /[.eE]/.test(s) ? s : `${s}.0`;
   }
   if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
