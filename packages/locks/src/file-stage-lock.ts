@@ -46,6 +46,28 @@ export interface FileStageLockOptions {
   fs?: LockFileSystem | undefined;
 }
 
+/** Replaces `path`'s content in one step (write a temporary file, rename it over). */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The lease the last holder of a lock file declared, or 0 when unknown. */
+async function readDeclaredLease(path: string): Promise<number> {
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    return /^\d+$/.test(text) ? Number(text) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The default lock directory, `~/.strata/locks`. */
 export function defaultLockDir(): string {
   return join(homedir(), '.strata', 'locks');
@@ -60,9 +82,10 @@ interface Held {
  *
  * - **Lock file**: `<dir>/<name>.lock`, a directory made with an atomic `mkdir`; `<name>` is the key made
  *   file-safe plus 16 hex digits of its SHA-256, so distinct keys never share a file.
- * - **Lease**: `max(ttlMs, 2000)` ms (proper-lockfile's floor). The holder touches the lock's mtime every
- *   `lease / 3` ms (at least every 1000 ms); a lock whose mtime is older than the lease is stale and the
- *   next acquirer removes and takes it. So a holder killed with `kill -9` blocks others for at most the
+ * - **Lease**: `max(ttlMs, 2000)` ms (proper-lockfile's floor), declared by the holder in
+ *   `<dir>/<name>.lease`. The holder touches the lock's mtime every `lease / 3` ms (at least 1000 ms
+ *   apart); a lock whose mtime is older than the holder's declared lease (or the acquirer's own, if
+ *   longer) is stale and the next acquirer removes and takes it. So a holder killed with `kill -9` blocks others for at most the
  *   lease, plus up to 1 s for the very first lock a process takes (proper-lockfile probes mtime precision
  *   with a timestamp up to 1 s ahead).
  * - **Lost lease**: when the mtime was changed by someone else, the lock file vanished, or no refresh
@@ -112,10 +135,13 @@ export class FileStageLock implements StageLock {
       const sentAt = Date.now();
       // onCompromised may fire before the lease object exists; it records the failure for it.
       const state: { lease?: Lease; compromised?: Error } = {};
+      // Staleness is judged by the acquirer, so honour the lease the current holder declared when longer:
+      // a short-ttl waiter must not take a lock from a live long-ttl holder between two of its refreshes.
+      const honouredMs = Math.max(leaseMs, await readDeclaredLease(paths.lease));
       let unlock: () => Promise<void>;
       try {
         unlock = await lockfile.lock(paths.target, {
-          stale: leaseMs,
+          stale: honouredMs,
           update: Math.max(FILE_LOCK_MIN_UPDATE_MS, Math.floor(leaseMs / 3)),
           realpath: false,
           retries: 0,
@@ -143,9 +169,10 @@ export class FileStageLock implements StageLock {
       let token: number;
       try {
         token = await this.#nextToken(paths.fence);
+        await writeAtomically(paths.lease, `${leaseMs}\n`);
       } catch (error) {
         await giveUp();
-        throw this.#unavailable(`could not update the fencing counter ${paths.fence}`, key, error);
+        throw this.#unavailable(`could not update the fencing counter ${paths.fence} or lease ${paths.lease}`, key, error);
       }
       if (signal?.aborted) {
         await giveUp();
@@ -183,11 +210,11 @@ export class FileStageLock implements StageLock {
     await Promise.all([...this.#handles].map((handle) => handle.release(options)));
   }
 
-  #paths(key: string): { target: string; lock: string; fence: string } {
+  #paths(key: string): { target: string; lock: string; fence: string; lease: string } {
     const safe = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
     const name = `${safe}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
     const target = join(this.dir, name);
-    return { target, lock: `${target}.lock`, fence: `${target}.fence` };
+    return { target, lock: `${target}.lock`, fence: `${target}.fence`, lease: `${target}.lease` };
   }
 
   /** Increments the fencing counter; called only while holding the lock. */
@@ -200,14 +227,7 @@ export class FileStageLock implements StageLock {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     const next = current + 1;
-    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(temporary, `${next}\n`);
-      await rename(temporary, path);
-    } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
-      throw error;
-    }
+    await writeAtomically(path, `${next}\n`);
     return next;
   }
 

@@ -69,6 +69,24 @@ describe('FileStageLock', () => {
     expectNoOverlap(await readFile(log, 'utf8'), 24);
   });
 
+  it("honours the holder's longer lease: a short-ttl waiter does not take a live holder's lock", async () => {
+    const dir = await tempDir();
+    // The holder refreshes every 12000 / 3 ms, so its mtime regularly gets older than the waiter's 2000 ms.
+    const holder = await new FileStageLock({ dir }).acquire('project/mixed', { ttlMs: 12_000 });
+    let acquired = false;
+    const waiting = new FileStageLock({ dir }).acquire('project/mixed', { ttlMs: 2000 }).then((handle) => {
+      acquired = true;
+      return handle;
+    });
+    await delay(5000);
+    expect(acquired).toBe(false);
+    expect(holder.isValid()).toBe(true);
+    await holder.release();
+    const next = await waiting;
+    expect(next.token).toBe(holder.token + 1);
+    await next.release();
+  });
+
   it('removes its lock file when the holder process exits on SIGTERM', async () => {
     const dir = await tempDir();
     const holder = await startHolder(['file', dir, 'project/term', '30000']);
