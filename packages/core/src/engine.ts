@@ -190,6 +190,8 @@ interface BuildContext {
   /** Git answers shared by every image of the build. */
   gitFacts: GitFactsCache;
   primary: StageStore;
+  /** The primary wrapped with the cache stores, when there are caches: it tells which records a cache served. */
+  cached: CachedStageStore | undefined;
   /** Finished images by key: what dependents need. */
   done: Map<string, ImageOutcome>;
   flights: SingleFlight<StageDigest, Obtained>;
@@ -243,11 +245,13 @@ class StageEngine implements Engine {
     const { repository, stores } = this.#options;
     const commit = await repository.headCommit({ signal });
     const caches = stores.caches ?? [];
+    const cached = caches.length > 0 ? new CachedStageStore(stores.primary, caches) : undefined;
     const context: BuildContext = {
       commit,
       oracle: gitAncestryOracle(repository, commit),
       gitFacts: new GitFactsCache(),
-      primary: caches.length > 0 ? new CachedStageStore(stores.primary, caches) : stores.primary,
+      primary: cached ?? stores.primary,
+      cached,
       done: new Map(),
       flights: new SingleFlight(),
     };
@@ -416,12 +420,22 @@ class StageEngine implements Engine {
         const stageContext: StageContext = {
           build, image, conveyor, stage, digest, prev: prev?.record, gitBase, importChecksums, inputs: result.inputs,
         };
-        const obtained = await build.flights.run(digest, (flightSignal) => this.#obtain(stageContext, flightSignal), { signal });
+        let leader = false;
+        const obtained = await build.flights.run(
+          digest,
+          (flightSignal) => {
+            leader = true;
+            return this.#obtain(stageContext, flightSignal);
+          },
+          { signal },
+        );
+        // Another image of this build obtained the stage and saved it in the primary: here it is reused.
+        const status: StageStatus = leader ? obtained.status : 'reused';
         const durationMs = this.#clock.now() - stageStart;
-        stages.push({ name: stage.name, stage: obtained.stage, status: obtained.status, durationMs, inputs: result.inputs });
+        stages.push({ name: stage.name, stage: obtained.stage, status, durationMs, inputs: result.inputs });
         this.#emit({
           type: 'stageFinished', image: image.key, stage: stage.name, digest,
-          stageId: formatStageId(obtained.stage.id), status: obtained.status, durationMs,
+          stageId: formatStageId(obtained.stage.id), status, durationMs,
         });
         prev = { plan: stage, record: obtained.stage };
         if (stage.gitRelated) gitBase = commitsOf(conveyor, obtained.stage);
@@ -513,7 +527,7 @@ class StageEngine implements Engine {
       { signal },
     );
     if (found) {
-      const viaCache = found.status === 'reused' && build.primary instanceof CachedStageStore && build.primary.servedFromCache(found.stage);
+      const viaCache = found.status === 'reused' && build.cached?.servedFromCache(found.stage) === true;
       return { status: viaCache ? 'copied' : found.status, stage: found.stage };
     }
 

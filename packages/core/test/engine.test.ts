@@ -169,43 +169,55 @@ shell:
     const result = await engine.build();
     expect(executor.calls.filter((r) => r.stage === 'from')).toHaveLength(1);
     expect(result.report.Images.one?.Stages[0]?.StageID).toBe(result.report.Images.two?.Stages[0]?.StageID);
-    // Both images waited on the same in-flight build (neither found it stored afterwards).
-    expect([result.report.Images.one?.Stages[0]?.Status, result.report.Images.two?.Stages[0]?.Status]).toEqual(['built', 'built']);
+    // Both images waited on the same in-flight build: one built it, the other reuses what it saved.
+    expect([result.report.Images.one?.Stages[0]?.Status, result.report.Images.two?.Stages[0]?.Status].sort()).toEqual(['built', 'reused']);
+    expect([result.report.Images.one?.Rebuilt, result.report.Images.two?.Rebuilt]).toEqual([true, true]);
   });
 
-  it('lets concurrent builders on one store save each stage exactly once', async () => {
+  it('lets eight concurrent builders on one store save each stage exactly once, with identical images', async () => {
     const backend = new MemoryStageBackend();
     const lock = new MemoryStageLock();
-    // All three build base/from before any saves it, so the lock protocol must discard two results.
+    const BUILDERS = 8;
+    // Every builder builds base/from before any saves it (a forced race): the lock protocol must discard
+    // seven results. Later stages race freely, with a different pace per builder.
     let arrived = 0;
     let openBarrier: () => void = () => undefined;
     const barrier = new Promise<void>((resolve) => (openBarrier = resolve));
-    const builders = [1, 2, 3].map((n) =>
+    const stores = Array.from({ length: BUILDERS }, () => new MemoryStageStore({ backend, name: 'shared', snapshotListings: true }));
+    const builders = stores.map((primary, n) =>
       createEngine({
         config: config(),
         repository,
-        stores: { primary: new MemoryStageStore({ backend, name: 'shared', snapshotListings: true }) },
+        stores: { primary },
         lock,
         executor: new FakeExecutor({
           onBuild: async (request) => {
             if (request.image === 'base' && request.stage === 'from') {
               arrived += 1;
-              if (arrived === 3) openBarrier();
+              if (arrived === BUILDERS) openBarrier();
               await barrier;
             }
-            await systemClock.sleep(n * 3);
+            await systemClock.sleep(((n * 7) % BUILDERS) + 1);
           },
         }),
       }),
     );
     const results = await Promise.all(builders.map((engine) => engine.build()));
-    const ids = [...backend.stages.values()].map((r) => r.id.digest);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(6);
-    const appStageIds = results.map((r) => r.report.Images.app?.Stages.map((s) => s.StageID).join());
-    expect(new Set(appStageIds).size).toBe(1);
-    const baseFrom = results.map((r) => r.report.Images.base?.Stages[0]?.Status).sort();
-    expect(baseFrom).toEqual(['built', 'discarded', 'discarded']);
+    const digests = [...backend.stages.values()].map((r) => r.id.digest);
+    expect(new Set(digests).size).toBe(digests.length);
+    expect(digests).toHaveLength(6);
+    for (const image of ['base', 'app']) {
+      const finals = results.map((r) => r.report.Images[image]?.DockerImageName);
+      expect(finals.every((name) => name !== undefined && name === finals[0])).toBe(true);
+      const stageIds = results.map((r) => r.report.Images[image]?.Stages.map((s) => s.StageID).join());
+      expect(new Set(stageIds).size).toBe(1);
+    }
+    const baseFrom = results.map((r) => r.report.Images.base?.Stages[0]);
+    expect(baseFrom.map((s) => s?.Status).sort()).toEqual(['built', ...Array<string>(BUILDERS - 1).fill('discarded')]);
+    // The discarded builders use the stored stage, not their own image.
+    const stored = [...backend.stages.values()].find((r) => r.id.digest === baseFrom[0]?.Digest);
+    expect(baseFrom.every((s) => s?.DockerImageName === stored?.imageRef)).toBe(true);
+    expect(stores.reduce((n, store) => n + store.transfers.length, 0)).toBe(6);
   });
 
   it('copies stages from a secondary store instead of building', async () => {
