@@ -16,6 +16,7 @@ import {
   type StageRecord,
   type StageStore,
 } from '@strata/core';
+import { abortReason } from '@strata/errors';
 import type { RegistryClient } from './client.js';
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -189,7 +190,7 @@ export class RegistryStageStore implements StageStore {
     );
     publishing.set(key, run);
     try {
-      return await run;
+      return await untilAborted(run, options.signal);
     } finally {
       if (publishing.get(key) === run) publishing.delete(key);
     }
@@ -331,6 +332,21 @@ export class RegistryStageStore implements StageStore {
 /** Compressed size: the config and every layer as stored. */
 function imageSize(manifest: ImageManifest): number {
   return manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (a publish queued behind another one stops waiting). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 function signalOf(options: CallOptions): { signal?: AbortSignal } {
