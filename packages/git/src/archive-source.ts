@@ -18,8 +18,6 @@ import { normalizeMode, typeOfMode } from './walk.js';
 export class ArchiveFallback extends Error {}
 
 export interface ArchiveSourceOptions {
-  /** Rejects the listing (e.g. it contains `.gitattributes`): the stream throws {@link ArchiveFallback}. */
-  rejectListing?: (listing: readonly TreeEntry[]) => boolean;
   cwd: string;
   gitBinary: string;
   commit: string;
@@ -27,18 +25,39 @@ export interface ArchiveSourceOptions {
   signal?: AbortSignal | undefined;
 }
 
-function parseListing(stdout: Buffer): TreeEntry[] {
-  const out: TreeEntry[] = [];
+/** What the pairing needs from `ls-tree -r -z`: blob count, gitlinks, and whether any `.gitattributes`. */
+interface ListingSummary {
+  blobs: number;
+  /** Gitlinks with the number of blobs listed before each. */
+  gitlinks: { entry: TreeEntry; blobsBefore: number }[];
+  hasAttributes: boolean;
+}
+
+const ATTRIBUTES = Buffer.from('.gitattributes');
+
+function summarizeListing(stdout: Buffer): ListingSummary {
+  const summary: ListingSummary = { blobs: 0, gitlinks: [], hasAttributes: false };
   let i = 0;
   while (i < stdout.length) {
     const tab = stdout.indexOf(9, i);
     const nul = stdout.indexOf(0, tab);
-    const sp = stdout.indexOf(32, i);
-    const mode = normalizeMode(stdout.toString('latin1', i, sp));
-    out.push({ path: stdout.toString('utf8', tab + 1, nul), mode, type: typeOfMode(mode), objectId: stdout.toString('latin1', tab - 40, tab) });
+    const nameStart = nul - ATTRIBUTES.length;
+    if (nameStart > tab && (nameStart === tab + 1 || stdout[nameStart - 1] === 47) && stdout.compare(ATTRIBUTES, 0, ATTRIBUTES.length, nameStart, nul) === 0) {
+      summary.hasAttributes = true;
+    }
+    // Modes are `100644`, `100755`, `120000` (blobs), `160000` (gitlink); trees are not listed with -r.
+    if (stdout[i] === 49 && stdout[i + 1] === 54) {
+      const mode = normalizeMode(stdout.toString('latin1', i, i + 6));
+      summary.gitlinks.push({
+        entry: { path: stdout.toString('utf8', tab + 1, nul), mode, type: typeOfMode(mode), objectId: stdout.toString('latin1', tab - 40, tab) },
+        blobsBefore: summary.blobs,
+      });
+    } else {
+      summary.blobs += 1;
+    }
     i = nul + 1;
   }
-  return out;
+  return summary;
 }
 
 /** Eagerly buffers a readable's chunks (pausing above 8 MiB) for a pull-style consumer. */
@@ -123,7 +142,7 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
   const { signal } = options;
   if (signal?.aborted) throw abortReason(signal);
   const pathspec = options.basePath === '' ? [] : ['--', `:(literal)${options.basePath}/`];
-  const child = spawn(options.gitBinary, ['archive', '--format=tar', options.commit, ...pathspec], {
+  const child = spawn(options.gitBinary, ['-c', 'tar.umask=0022', 'archive', '--format=tar', options.commit, ...pathspec], {
     cwd: options.cwd,
     env: gitEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -145,27 +164,32 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
       gitBinary: options.gitBinary,
       signal,
     });
-    const listing = parseListing((await listingRun).stdout);
-    if (options.rejectListing?.(listing)) throw new ArchiveFallback('git archive cannot be used here');
-    let next = 0;
+    const listing = summarizeListing((await listingRun).stdout);
+    // gitattributes inside the subtree may export-ignore or export-subst files: use raw blobs instead.
+    if (listing.hasAttributes) throw new ArchiveFallback('git archive cannot be used here');
     const mismatch = (what: string): GitError =>
       new GitError('GIT_COMMAND_FAILED', `git archive and git ls-tree disagree at ${what} (${options.commit}:${options.basePath})`);
+    let blobs = 0;
+    let gitlink = 0;
 
     let left: Buffer | undefined;
     let need = 0;
     let size = 0;
     let parts: Buffer[] = [];
-    let current: { kind: 'file' | 'pax' | 'skip'; path: string } | undefined;
+    let current: { kind: 'file' | 'pax' | 'skip'; path: string; mode: TreeEntry['mode'] } | undefined;
     let pax: Map<string, string> | undefined;
     const out: FileWithContent[] = [];
     const takeGitlinks = (): void => {
-      while (next < listing.length && listing[next]!.type === 'commit') out.push({ entry: listing[next++]!, content: undefined });
+      while (gitlink < listing.gitlinks.length && listing.gitlinks[gitlink]!.blobsBefore === blobs) {
+        out.push({ entry: listing.gitlinks[gitlink++]!.entry, content: undefined });
+      }
     };
-    const blobFor = (path: string): TreeEntry => {
+    /** The entry for the next file of the archive (its id is not needed for a tar, so it is not read). */
+    const blobFor = (path: string, mode: TreeEntry['mode']): TreeEntry => {
       takeGitlinks();
-      const entry = listing[next++];
-      if (entry === undefined || entry.type !== 'blob' || entry.path !== path) throw mismatch(path);
-      return entry;
+      blobs += 1;
+      if (blobs > listing.blobs) throw mismatch(path);
+      return { path, mode, type: 'blob', objectId: '' };
     };
 
     /** Parses one buffer; returns the unparsed tail (a partial header) if any. */
@@ -182,7 +206,7 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
           const content = whole.subarray(0, size);
           parts = [];
           if (current.kind === 'pax') pax = parsePax(content);
-          else if (current.kind === 'file') out.push({ entry: blobFor(current.path), content });
+          else if (current.kind === 'file') out.push({ entry: blobFor(current.path, current.mode), content });
           current = undefined;
           continue;
         }
@@ -206,7 +230,7 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
         if (type === 120 /* x */ || type === 103 /* g */) {
           if (padded > 0) {
             // A global header (the commit id comment) is not about the next entry.
-            current = { kind: type === 120 ? 'pax' : 'skip', path: '' };
+            current = { kind: type === 120 ? 'pax' : 'skip', path: '', mode: '100644' };
             need = padded;
           }
           continue;
@@ -214,14 +238,16 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
         if (type === 53 /* directory */) continue;
         if (path.endsWith('/')) path = path.slice(0, -1);
         if (type === 50 /* symlink */) {
-          out.push({ entry: blobFor(path), content: Buffer.from(linkpath, 'utf8') });
+          out.push({ entry: blobFor(path, '120000'), content: Buffer.from(linkpath, 'utf8') });
           continue;
         }
         if (type !== 48 && type !== 0) throw mismatch(`entry type ${type} for ${path}`);
+        // Pinned umask 022 below: the owner execute bit is git's 100755.
+        const mode = ((buf[i - 512 + 104]! - 48) & 1) === 1 ? '100755' : '100644';
         if (padded === 0) {
-          out.push({ entry: blobFor(path), content: Buffer.alloc(0) });
+          out.push({ entry: blobFor(path, mode), content: Buffer.alloc(0) });
         } else {
-          current = { kind: 'file', path };
+          current = { kind: 'file', path, mode };
           need = padded;
         }
       }
@@ -252,7 +278,7 @@ export async function* streamFromGitArchive(options: ArchiveSourceOptions): Asyn
     if (spawnError !== undefined) throw spawnError;
     if (signal?.aborted) throw abortReason(signal);
     if (code !== 0) throw new GitError('GIT_COMMAND_FAILED', `git archive failed with exit code ${code}: ${stderr.trim()}`, { data: { stderr } });
-    if (next !== listing.length) throw mismatch(`the end (${next} of ${listing.length} entries)`);
+    if (blobs !== listing.blobs || gitlink !== listing.gitlinks.length) throw mismatch(`the end (${blobs} of ${listing.blobs} files)`);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (child.exitCode === null) child.kill();

@@ -219,16 +219,8 @@ export class NativeGitRepository extends BaseGitRepository {
    */
   protected override async *streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
     if (await this.noArchiveAttributes(commit, basePath, signal)) {
-      const isAttributes = (p: string): boolean => p === '.gitattributes' || p.endsWith('/.gitattributes');
       try {
-        yield* streamFromGitArchive({
-          cwd: this.root,
-          gitBinary: this.gitBinary,
-          commit,
-          basePath,
-          signal,
-          rejectListing: (listing) => listing.some((e) => isAttributes(e.path)),
-        });
+        yield* streamFromGitArchive({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
         return;
       } catch (error) {
         if (!(error instanceof ArchiveFallback)) throw error;

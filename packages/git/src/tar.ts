@@ -45,7 +45,7 @@ function splitName(path: string): { prefix: string; name: string } | undefined {
 const TYPEFLAG: Record<TarEntryType | 'pax', number> = { file: 48, directory: 53, symlink: 50, pax: 120 };
 
 export class TarWriter {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf = Buffer.alloc(CHUNK);
   private pos = 0;
   private done: Buffer[] = [];
   private readonly templates = new Map<number, { block: Buffer; sum: number }>();
@@ -83,7 +83,8 @@ export class TarWriter {
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    // Zeroed chunks: padding after contents needs no fill.
+    this.buf = Buffer.alloc(Math.max(CHUNK, n));
     this.pos = 0;
   }
 
@@ -124,18 +125,12 @@ export class TarWriter {
       // Large contents go out as they are, without a copy.
       if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
       this.done.push(content);
-      this.buf = Buffer.allocUnsafe(CHUNK);
-      this.pos = 0;
-      const pad = padded - content.length;
-      if (pad > 0) {
-        this.buf.fill(0, 0, pad);
-        this.pos = pad;
-      }
+      this.buf = Buffer.alloc(CHUNK);
+      this.pos = padded - content.length;
       return;
     }
     this.reserve(padded);
     content.copy(this.buf, this.pos);
-    this.buf.fill(0, this.pos + content.length, this.pos + padded);
     this.pos += padded;
   }
 
@@ -163,7 +158,7 @@ export class TarWriter {
     if (this.pendingBytes < min) return [];
     if (this.pos > 0) {
       this.done.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.buf = Buffer.alloc(CHUNK);
       this.pos = 0;
     }
     const out = this.done;
@@ -174,7 +169,6 @@ export class TarWriter {
   /** Writes the end-of-archive blocks and takes everything left. */
   finish(): Buffer[] {
     this.reserve(2 * BLOCK);
-    this.buf.fill(0, this.pos, this.pos + 2 * BLOCK);
     this.pos += 2 * BLOCK;
     return this.take(0);
   }
