@@ -9,7 +9,7 @@
  * survives the merge and the engine treats it as no entrypoint when a container is created).
  */
 import path from 'node:path';
-import type { DockerInstructionsStageRequest, ImageSpecStageRequest } from '@strata/core';
+import { STAGE_LABELS, type DockerInstructionsStageRequest, type ImageSpecStageRequest } from '@strata/core';
 import { DockerError } from './errors.js';
 
 /** `docker` directives of a stapel image (the type `@strata/config` resolves). */
@@ -28,6 +28,7 @@ export interface HealthConfig {
 
 /** The part of an image's config the executor reads from a base image. */
 export interface BaseImageConfig {
+  Labels?: Record<string, string> | null | undefined;
   Cmd?: string[] | null | undefined;
   Entrypoint?: string | string[] | null | undefined;
   WorkingDir?: string | undefined;
@@ -47,6 +48,24 @@ export interface CommitConfig {
   Volumes?: Record<string, Record<string, never>> | undefined;
   Healthcheck?: HealthConfig | undefined;
   StopSignal?: string | undefined;
+}
+
+/**
+ * Stage-identity labels that must not be inherited from a base image that is itself a werf or Strata
+ * stage of some other chain (a werf-built base image): the engine cannot remove a label, so one the
+ * stage does not set is written empty (an empty parent stage id reads as absent; an empty head commit
+ * at least names no other chain's commit). Inherited `werf-git-*-commit` and import checksum labels
+ * are left alone: which of them belong to the stage is for the engine to know.
+ */
+const NOT_INHERITED = [STAGE_LABELS.parentStageId, STAGE_LABELS.headCommit] as const;
+
+/** `labels`, plus an empty value for each identity label the base carries and `labels` does not set. */
+export function stageLabelsOver(base: BaseImageConfig, labels: Readonly<Record<string, string>>): Record<string, string> {
+  const result = { ...labels };
+  for (const key of NOT_INHERITED) {
+    if (base.Labels?.[key] !== undefined && result[key] === undefined) result[key] = '';
+  }
+  return result;
 }
 
 /** True when an image has no ENTRYPOINT/CMD of its own (`null`, `[]`, or the reset value `[""]`). */
@@ -72,7 +91,7 @@ export function restoredConfig(base: BaseImageConfig, labels: Readonly<Record<st
     Cmd: isUnsetCommand(base.Cmd) ? [] : asList(base.Cmd),
     WorkingDir: base.WorkingDir === undefined || base.WorkingDir === '' ? undefined : base.WorkingDir,
     User: base.User === undefined || base.User === '' ? undefined : base.User,
-    Labels: { ...labels },
+    Labels: stageLabelsOver(base, labels),
   };
 }
 

@@ -167,3 +167,12 @@ describe('imageSpec', () => {
     expect(() => imageSpecConfig({}, spec({}, { clearHistory: true }), labels)).toThrow(expect.objectContaining({ code: 'DOCKER_UNSUPPORTED' }));
   });
 });
+
+describe('labels inherited from a werf-built base', () => {
+  it('blanks the parent stage id and head commit the stage does not set itself', () => {
+    const base: BaseImageConfig = { Labels: { 'werf.io/parent-stage-id': 'x-1', 'werf-project-repo-commit': 'c', other: 'kept by the engine' } };
+    expect(restoredConfig(base, { werf: 'demo' }).Labels).toEqual({ werf: 'demo', 'werf.io/parent-stage-id': '', 'werf-project-repo-commit': '' });
+    expect(restoredConfig(base, { werf: 'demo', 'werf.io/parent-stage-id': 'p-2' }).Labels).toMatchObject({ 'werf.io/parent-stage-id': 'p-2' });
+    expect(restoredConfig({}, { werf: 'demo' }).Labels).toEqual({ werf: 'demo' });
+  });
+});
