@@ -79,10 +79,11 @@ export type AncestryOracle = (commits: readonly string[], options?: CallOptions)
 
 /**
  * An {@link AncestryOracle} over a {@link GitRepository}: one `isAncestorMany` call per batch of new
- * questions, answers memoised for the oracle's lifetime (one build).
+ * questions, answers memoised for the oracle's lifetime (one build). The current commit itself is answered
+ * without git: a rebuild at the commit of the last build never loads the commit graph.
  */
 export function gitAncestryOracle(repository: Pick<GitRepository, 'isAncestorMany'>, currentCommit: string): AncestryOracle {
-  const known = new Map<string, boolean>();
+  const known = new Map<string, boolean>([[currentCommit, true]]);
   return async (commits, options = {}) => {
     const unknown = [...new Set(commits)].filter((commit) => !known.has(commit));
     if (unknown.length > 0) {

@@ -189,5 +189,8 @@ describe('gitAncestryOracle', () => {
     expect(await oracle([c1, sibling, c1])).toEqual(new Map([[c1, true], [sibling, false]]));
     expect(await oracle([c1, c2])).toEqual(new Map([[c1, true], [c2, true]]));
     expect(asked).toEqual([[`${c1}->${head}`, `${sibling}->${head}`], [`${c2}->${head}`]]);
+    // The current commit is its own ancestor: git is not asked.
+    expect(await oracle([head])).toEqual(new Map([[head, true]]));
+    expect(asked).toHaveLength(2);
   });
 });
