@@ -82,4 +82,27 @@ describe('NativeGitRepository specifics', () => {
       fx.remove();
     }
   });
+
+  it('archives gitlinks (submodules) as empty directories, like the isomorphic adapter', async () => {
+    const fx = createFixtureRepository();
+    try {
+      fx.git('update-index', '--add', '--cacheinfo', `160000,${fx.commits.base},src/vendor/lib`);
+      fx.git('commit', '-q', '-m', 'gitlink');
+      const native = await NativeGitRepository.open(fx.dir);
+      const iso = await IsomorphicGitRepository.open(fx.dir);
+      const commit = await native.headCommit();
+      for (const basePath of ['', 'src']) {
+        const a = await readTar(native.archive({ commit, basePath }));
+        const b = await readTar(iso.archive({ commit, basePath }));
+        expect(a.bytes.equals(b.bytes)).toBe(true);
+        expect(a.items.find((i) => i.name === `${basePath === '' ? 'src/' : ''}vendor/lib/`)?.type).toBe('directory');
+      }
+      const listed = await native.listTree({ commit, basePath: 'src/vendor' });
+      expect(listed).toEqual([{ path: 'src/vendor/lib', mode: '160000', type: 'commit', objectId: fx.commits.base }]);
+      await native.close();
+      await iso.close();
+    } finally {
+      fx.remove();
+    }
+  });
 });
