@@ -35,7 +35,7 @@ import type {
   StageBuildRequest,
   StageName,
 } from '@strata/core';
-import { abortReason, InternalError } from '@strata/errors';
+import { abortReason, InternalError, StrataError } from '@strata/errors';
 import type { GitRepository } from '@strata/git';
 import { createBuildContext } from './context.js';
 import { DockerBuildError, DockerError, engineMessage, isNotFound } from './errors.js';
@@ -643,6 +643,9 @@ export class DockerExecutor implements Executor {
     const source: OutputSource = { image: request.image, stage: request.stage };
     let id: string | undefined;
     let failure: { message: string; code?: number | undefined } | undefined;
+    // A failure to produce the context (e.g. a git error) is the real cause of a failed upload.
+    let contextError: unknown;
+    if (!Buffer.isBuffer(context)) (context as Readable).on('error', (error) => (contextError = error));
     try {
       const stream = await this.#docker.buildImage(
         Buffer.isBuffer(context) ? Readable.from([context]) : context,
@@ -659,9 +662,10 @@ export class DockerExecutor implements Executor {
         if (message.error !== undefined) failure = { message: message.error, code: message.errorDetail?.code };
       });
     } catch (error) {
-      throw this.#engineError(error, 'build', request.image, request, signal);
+      throw this.#engineError(contextError ?? error, 'build', request.image, request, signal);
     }
     signal?.throwIfAborted();
+    if (contextError !== undefined) throw this.#engineError(contextError, 'build', request.image, request, signal);
     if (failure || !id) {
       const message = failure?.message ?? 'the engine reported no image id';
       throw new DockerBuildError(
@@ -678,7 +682,8 @@ export class DockerExecutor implements Executor {
 
   #engineError(error: unknown, operation: string, ref: string | undefined, request: { image: string; stage: string } | undefined, signal: AbortSignal | undefined): Error {
     if (signal?.aborted) return abortReason(signal);
-    if (error instanceof DockerError || error instanceof DockerBuildError || error instanceof InternalError) return error;
+    // Typed errors (ours, the git port's) already say what failed.
+    if (error instanceof StrataError) return error;
     return new DockerError(
       'DOCKER_ENGINE_FAILED',
       `Docker engine failed to ${operation}${ref ? ` (${ref})` : ''}${request ? ` for ${request.stage} of ${request.image}` : ''}: ${engineMessage(error)}`,

@@ -108,6 +108,25 @@ describe.runIf(!missing)('DockerExecutor on the engine', () => {
     expect((await dockerRun(built.imageRef, ['echo', 'runs'])).trim()).toBe('runs');
   });
 
+  it('from: on another image\'s stage, the stage labels replace its identity labels', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const upstream = await fromBusybox();
+    const labelled = await build({
+      ...common(project, 'setup', 'upstream'),
+      labels: { ...common(project, 'setup').labels, 'werf.io/parent-stage-id': `${'b'.repeat(56)}-1`, 'werf-project-repo-commit': 'c'.repeat(40) },
+      kind: 'shell',
+      baseImageRef: upstream.imageRef,
+      commands: ['touch /from-upstream'],
+      gitPatches: [],
+      mounts: [],
+    });
+    const request = { ...common(project, 'from'), kind: 'from' as const, base: { kind: 'stage' as const, imageRef: labelled.imageRef, image: 'upstream' }, mounts: [] };
+    const built = await build(request);
+    const labels = (await inspectConfig(built.imageRef)).Labels ?? {};
+    expect(labels).toMatchObject({ ...request.labels, 'werf.io/parent-stage-id': '', 'werf-project-repo-commit': '' });
+    expect(await dockerRun(built.imageRef, ['ls', '/from-upstream'])).toBe('/from-upstream\n');
+  });
+
   it('from: fails with DOCKER_IMAGE_NOT_FOUND when the base is missing and cannot be pulled', async (ctx) => {
     await requireServices(ctx, 'docker');
     const ref = '127.0.0.1:5000/strata-missing/none:1';
@@ -538,6 +557,18 @@ describe.runIf(!missing)('DockerExecutor: Dockerfile stages', () => {
     expect(error).toMatchObject({ code: 'DOCKERFILE_BUILD_FAILED', data: { image: 'app', stage: 'dockerfile', exitCode: 4 } });
     expect((error as DockerBuildError).data?.outputTail).toContain('about to fail');
     expect(await docker.listImages({ filters: { label: [`werf-stage-digest=${req.digest}`] } })).toEqual([]);
+  });
+
+  it('names a Dockerfile that is not in the commit, and a missing contextAddFiles entry', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    await expect(dockerExecutor.buildStage(request({ dockerfile: 'ctx/Missing.Dockerfile' }))).rejects.toMatchObject({
+      code: 'DOCKER_INVALID_INSTRUCTION',
+      message: expect.stringContaining('ctx/Missing.Dockerfile') as unknown,
+    });
+    await expect(dockerExecutor.buildStage(request({ contextAddFiles: ['not-there.txt'] }))).rejects.toMatchObject({
+      code: 'DOCKER_INVALID_INSTRUCTION',
+      message: expect.stringContaining('not-there.txt') as unknown,
+    });
   });
 
   it('an aborted docker build stops and removes its RUN container within a few seconds', async (ctx) => {
