@@ -247,6 +247,11 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
     return `map[${keys.map((k) => `${fmtValue(k, verb, spec, depth + 1)}:${fmtValue(v.entries.get(k), verb, spec, depth + 1)}`).join(' ')}]`;
   }
   if (v instanceof GoStruct) {
+    const stringer = v.methods.get('String');
+    if (stringer !== undefined && stringer.signature.params.length === 0 && (verb === 'v' || verb === 's' || verb === 'q')) {
+      const r = stringer.impl();
+      return fmtString(typeof r === 'string' ? r : fmtValue(r, 'v', plain(), 0), verb, spec);
+    }
     const parts = [...v.fields].map(([k, x]) => (spec.plusV ? `${k}:` : '') + fmtValue(x, verb, spec, depth + 1));
     return `{${parts.join(' ')}}`;
   }
@@ -335,7 +340,8 @@ function fmtInt(v: GoInt, verb: string, spec: Spec): string {
       return pad(quoteRune(r, spec.plus), spec);
     }
     case 'U': {
-      const hex = abs.toString(16).toUpperCase().padStart(4, '0');
+      // Go prints the rune as an unsigned 64-bit number.
+      const hex = BigInt.asUintN(64, BigInt(n)).toString(16).toUpperCase().padStart(4, '0');
       let s = `U+${hex}`;
       if (spec.sharp && n >= 0 && n <= 0x10ffff) s += ` '${String.fromCodePoint(n)}'`;
       return pad(s, spec);

@@ -327,29 +327,42 @@ function abbrev(width: number, s: string): string {
   return b.subarray(0, width - 3).toString('utf8') + '...';
 }
 
-function wrap(s: string, width: number, sep: string): string {
-  // Apache commons WordUtils.wrap (long words are wrapped).
+/** goutils.WrapCustom (byte-based, as Go). */
+function wrap(str: string, width: number, newLine: string, wrapLongWords: boolean): string {
+  if (str === '') return '';
+  const nl = newLine === '' ? '\n' : newLine;
   const limit = width < 1 ? 1 : width;
-  let out = '';
+  const b = Buffer.from(str, 'utf8');
+  const len = b.length;
+  const sub = (x: number, y: number): string => b.subarray(x, y).toString('utf8');
   let offset = 0;
-  const str = s;
-  while (str.length - offset > limit) {
-    if (str[offset] === ' ') {
+  let out = '';
+  while (len - offset > limit) {
+    if (b[offset] === 0x20) {
       offset++;
       continue;
     }
-    let space = str.lastIndexOf(' ', limit + offset);
+    const end = limit + offset + 1;
+    const space = b.subarray(offset, end).lastIndexOf(0x20) + offset;
     if (space >= offset) {
-      out += str.slice(offset, space) + sep;
+      out += sub(offset, space) + nl;
       offset = space + 1;
-    } else {
-      space = str.indexOf(' ', limit + offset);
-      out += str.slice(offset, offset + limit) + sep;
+    } else if (wrapLongWords) {
+      out += sub(offset, limit + offset) + nl;
       offset += limit;
-      void space;
+    } else {
+      const e = limit + offset;
+      const index = b.subarray(e).indexOf(0x20);
+      if (index === -1) {
+        out += sub(offset, len);
+        offset = len;
+      } else {
+        out += sub(offset, index + e) + nl;
+        offset = index + e + 1;
+      }
     }
   }
-  return out + str.slice(offset);
+  return out + sub(offset, len);
 }
 
 function splitWords(s: string): string[] {
@@ -457,8 +470,8 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('snakecase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('_')));
   add(f('kebabcase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('-')));
   add(f('camelcase', [S], (s) => str(s).split('_').map((w) => (w ? (w[0] ?? '').toUpperCase() + w.slice(1) : '')).join('')));
-  add(f('wrap', [I, S], (l, s) => wrap(str(s), num(l), '\n')));
-  add(f('wrapWith', [I, S, S], (l, sep, s) => wrap(str(s), num(l), str(sep))));
+  add(f('wrap', [I, S], (l, s) => wrap(str(s), num(l), '\n', false)));
+  add(f('wrapWith', [I, S, S], (l, sep, s) => wrap(str(s), num(l), str(sep), true)));
   add(f('contains', [S, S], (a, b) => str(b).includes(str(a))));
   add(f('hasPrefix', [S, S], (a, b) => str(b).startsWith(str(a))));
   add(f('hasSuffix', [S, S], (a, b) => str(b).endsWith(str(a))));
@@ -489,7 +502,7 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('seq', [], (...ps) => seq(ps.map(num)), I));
   add(f('toDecimal', [A], (v) => {
     const s = strval(v);
-    return new GoInt(/^[0-7]+$/.test(s) ? parseInt(s, 8) : 0, 'int64');
+    return new GoInt(/^[+-]?[0-7]+$/.test(s) ? parseInt(s, 8) : 0, 'int64');
   }));
   add(f('split', [S, S], (sep, s) => new GoMap(new Map(goSplit(str(s), str(sep)).map((p, i) => [`_${i}`, p])), 'string')));
   add(f('splitList', [S, S], (sep, s) => stringList(goSplit(str(s), str(sep)))));
@@ -600,6 +613,7 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('dict', [], dict, A));
   add(f('get', [MAP, S], (d, k) => (toMap(d).entries.has(str(k)) ? (toMap(d).entries.get(str(k)) ?? null) : '')));
   add(f('set', [MAP, S, A], (d, k, v) => {
+    if (toMap(d).nil) throw new GoCallError('assignment to entry in nil map');
     toMap(d).entries.set(str(k), v ?? null);
     return d;
   }));
@@ -653,20 +667,24 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     throw new GoCallError(`Cannot concat type ${kindOf(l)} as list`);
   })), A));
   add(f('chunk', [I, A], (size, l) => {
-    const xs = listItems(l, 'chunk type');
+    if (l === null || l === undefined) throw new GoCallError('runtime error: invalid memory address or nil pointer dereference');
+    if (!(l instanceof GoList)) throw new GoCallError(`Cannot chunk type ${kindOf(l)}`);
+    const xs = l.items;
     const n = num(size);
     const out: GoValue[] = [];
     for (let i = 0; i < xs.length; i += n) out.push(list(xs.slice(i, i + n)));
     return new GoList(out, { slice: 'any' });
   }), 'mustChunk');
   add(f('dig', [A], (...ps) => {
-    const d = ps[ps.length - 1];
+    if (ps.length < 3) throw new GoCallError('dig needs at least three arguments');
+    const d = ps[ps.length - 1] ?? null;
+    if (!(d instanceof GoMap)) throw new GoCallError(`interface conversion: interface {} is ${d === null ? 'nil' : typeName(d)}, not map[string]interface {}`);
     const dflt = ps[ps.length - 2] ?? null;
     const ks = ps.slice(0, -2).map((k) => {
-      if (typeof k !== 'string') throw new GoCallError(`interface conversion: interface {} is ${typeName(k ?? null)}, not string`);
+      if (typeof k !== 'string') throw new GoCallError(`interface conversion: interface {} is ${k === null || k === undefined ? 'nil' : typeName(k)}, not string`);
       return k;
     });
-    let cur: GoMap = toMap(d ?? null);
+    let cur: GoMap = d;
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i] ?? '';
       if (!cur.entries.has(k)) return dflt;
@@ -678,7 +696,8 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return dflt;
   }, A));
   add(f('slice', [A], (l, ...ix) => {
-    if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l ?? null)}`);
+    if (l === null || l === undefined) throw new GoCallError('runtime error: invalid memory address or nil pointer dereference');
+    if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l)}`);
     const start = ix.length > 0 ? toInt64(ix[0] ?? null) : 0;
     const end = ix.length > 1 ? toInt64(ix[1] ?? null) : l.items.length;
     if (start < 0 || end > l.items.length || start > end) throw new GoCallError(`reflect: slice index out of range`);

@@ -49,6 +49,13 @@ const FUNCS: readonly [string, number][] = [
   ['append', 2], ['has', 2], ['concat', 2], ['sortAlpha', 1], ['until', 1], ['add', 2], ['sub', 2], ['mul', 2], ['add1', 1], ['max', 2],
   ['int', 1], ['int64', 1], ['float64', 1], ['atoi', 1], ['typeOf', 1], ['kindOf', 1], ['b64enc', 1], ['sha256sum', 1], ['cat', 2],
   ['fromJson', 1], ['toRawJson', 1], ['deepEqual', 2], ['semverCompare', 2], ['regexMatch', 2], ['plural', 3], ['toStrings', 1],
+  ['slice', 3], ['index', 3], ['regexFind', 2], ['regexReplaceAll', 3], ['regexSplit', 3], ['trimAll', 2], ['nospace', 1], ['abbrev', 2],
+  ['splitn', 3], ['dig', 3], ['pluck', 2], ['merge', 2], ['toPrettyJson', 1], ['b64dec', 1], ['round', 2], ['floor', 1], ['ceil', 1],
+  ['addf', 2], ['mulf', 2], ['divf', 2], ['subf', 2], ['seq', 2], ['untilStep', 3], ['chunk', 2], ['without', 2], ['initial', 1],
+  ['initials', 1], ['swapcase', 1], ['wrap', 2], ['hasSuffix', 2],
+  ['sha1sum', 1], ['adler32sum', 1], ['base', 1], ['dir', 1], ['ext', 1], ['clean', 1], ['semver', 1], ['min', 2], ['maxf', 2],
+  ['div', 2], ['mod', 2], ['biggest', 2], ['toDecimal', 1], ['float64', 1], ['kindIs', 2], ['typeIs', 2], ['get', 2], ['set', 3],
+  ['unset', 2], ['pick', 2], ['omit', 2], ['prepend', 2], ['mustFirst', 1], ['last', 1], ['uniq', 1], ['b32enc', 1], ['untitle', 1],
 ];
 
 /** Functions whose parameters are all interface{} (or raw values): rarely a type error. */
@@ -58,7 +65,7 @@ const ANY_FUNCS: readonly [string, number][] = [
   ['html', 1], ['toRawJson', 1], ['toStrings', 1], ['deepEqual', 2],
 ];
 
-const FORMATS = ['"%v"', '"%d"', '"%s"', '"%q"', '"%5.2f"', '"%T"', '"%x"', '"%v-%v"', '"%-4s|"', '"%+d"', '"%t"', '"%e"', '"%g"', '"%03d"'];
+const FORMATS = ['"%08.3f"', '"%+.2e"', '"%#v"', '"%6.2v|"', '"%-8q|"', '"%U"', '"%c"', '"%o %b"', '"%[2]v %[1]v"', '"%v"', '"%d"', '"%s"', '"%q"', '"%5.2f"', '"%T"', '"%x"', '"%v-%v"', '"%-4s|"', '"%+d"', '"%t"', '"%e"', '"%g"', '"%03d"'];
 
 export const templateArb: fc.Arbitrary<string> = fc
   .letrec<{ operand: string; pipeline: string; node: string; list: string }>((tie) => ({
