@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type ResolvedConfig } from '@strata/config';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
-import { DIGEST_INPUTS_LABEL, createEngine, decodeInputsRecord, systemClock, type BuildEvent, type BuildResult, type EngineOptions, type StageStore } from '@strata/core';
+import { DIGEST_INPUTS_LABEL, createEngine, importChecksumLabel, decodeInputsRecord, systemClock, type BuildEvent, type BuildResult, type EngineOptions, type StageStore } from '@strata/core';
 import { FakeExecutor, MemoryStageBackend, MemoryStageLock, MemoryStageStore } from '@strata/core/testing';
 import { ScratchRepo } from './support/git-repo.js';
 
@@ -288,7 +288,13 @@ shell:
       kind: 'dependencies',
       imports: [{ sourceImage: 'tool', sourceImageRef: first.report.Images.tool?.DockerImageName, add: '/out/tool', to: '/usr/bin/tool' }],
     });
-    expect(Object.keys(request?.labels ?? {}).some((k) => /^werf-import-checksum-[0-9a-f]{64}$/.test(k))).toBe(true);
+    // werf's label naming: werf-import-checksum-<getImportID>, holding the checksum the executor computed.
+    const app = config(text('1')).images.find((image) => image.key === 'app');
+    const entry = app?.kind === 'stapel' ? app.imports[0] : undefined;
+    if (!entry) throw new Error('expected an import');
+    const checksum = await executor.importChecksum({ sourceImageRef: first.report.Images.tool?.DockerImageName ?? '', add: '/out/tool', includePaths: [], excludePaths: [], command: '' });
+    expect(request?.labels[importChecksumLabel(entry)]).toBe(checksum);
+    expect(Object.keys(request?.labels ?? {}).filter((k) => k.startsWith('werf-import-checksum-'))).toEqual([importChecksumLabel(entry)]);
 
     const second = await createEngine({ config: config(text('2')), repository, stores: { primary }, lock: new MemoryStageLock(), executor }).build();
     expect(statuses(second, 'tool')).toEqual(['from:built', 'install:built']);
