@@ -127,6 +127,21 @@ describe.runIf(!missing)('DockerExecutor on the engine', () => {
     expect(await dockerRun(built.imageRef, ['ls', '/from-upstream'])).toBe('/from-upstream\n');
   });
 
+  it('from: pulls an external base the engine does not have (loopback registry)', async (ctx) => {
+    await requireServices(ctx, 'docker', 'registry');
+    const ref = `127.0.0.1:5000/${uniqueName('strata-pull-test')}:1`;
+    await runCommand('docker', ['tag', BASE_IMAGE, ref]);
+    await runCommand('docker', ['push', ref], { timeoutMs: 60_000 });
+    await runCommand('docker', ['rmi', ref]);
+    try {
+      const built = await build({ ...common(project, 'from'), kind: 'from', base: { kind: 'external', ref }, mounts: [] });
+      expect((await dockerRun(built.imageRef, ['echo', 'pulled'])).trim()).toBe('pulled');
+      expect((await docker.getImage(ref).inspect()).RepoTags).toContain(ref);
+    } finally {
+      await runCommand('docker', ['rmi', ref]).catch(() => undefined);
+    }
+  });
+
   it('from: fails with DOCKER_IMAGE_NOT_FOUND when the base is missing and cannot be pulled', async (ctx) => {
     await requireServices(ctx, 'docker');
     const ref = '127.0.0.1:5000/strata-missing/none:1';
