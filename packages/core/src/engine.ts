@@ -335,7 +335,7 @@ class StageEngine implements Engine {
       });
       if (result.kind === 'empty') continue;
       const { digest, inputs } = result;
-      const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: prev?.record?.id };
+      const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: prev?.record?.id, mappingHashes: mappingHashesOf(conveyor) };
       const decision: StageDecision = rebuilding
         ? { kind: 'build', reason: { kind: 'previousRebuilt' } }
         : await this.#decide(query, prev?.record, inputs, context.oracle, signal);
@@ -519,7 +519,7 @@ class StageEngine implements Engine {
   /** SPEC §4.1 then §4.2: select a stored stage, else build and publish one. */
   async #obtain(context: StageContext, signal: AbortSignal): Promise<Obtained> {
     const { build, digest, stage } = context;
-    const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: context.prev?.id };
+    const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: context.prev?.id, mappingHashes: mappingHashesOf(context.conveyor) };
     const found = await lookupStage(
       { primary: build.primary, secondaries: this.#options.stores.secondaries },
       query,
@@ -606,6 +606,11 @@ function stageFailure(error: unknown, image: string, stage: StageName, signal: A
     data: { image, stage },
     cause: error,
   });
+}
+
+/** The label keys of the image's own git mappings (see {@link StageQuery.mappingHashes}). */
+function mappingHashesOf(conveyor: ImageConveyor): string[] {
+  return conveyor.gitMappings.map((mapping) => mapping.paramsHash);
 }
 
 /** A stage's commits in mapping order (`undefined` where a mapping has none recorded). */

@@ -17,6 +17,22 @@ export interface StageQuery {
   gitRelated: boolean;
   /** The stage selected for the previous stage of the chain: older candidates are dropped. */
   previous?: StageId | undefined;
+  /**
+   * The parameter hashes of the image's own git mappings. When given, only commits recorded under these
+   * keys count: a stage image built on another image's stage inherits that image's
+   * `werf-git-<hash>-commit` labels, which say nothing about this image (werf likewise reads only the
+   * labels of its own mappings). When absent, every recorded commit counts.
+   */
+  mappingHashes?: readonly string[] | undefined;
+}
+
+/** The commits a candidate records for the mappings the query cares about. */
+function recordedCommits(query: StageQuery, candidate: StageRecord): string[] {
+  if (query.mappingHashes === undefined) return Object.values(candidate.commits);
+  return query.mappingHashes.flatMap((hash) => {
+    const commit = candidate.commits[hash];
+    return commit === undefined ? [] : [commit];
+  });
 }
 
 /**
@@ -43,7 +59,7 @@ export function commitsToCheck(query: StageQuery, candidates: readonly StageReco
   const commits = new Set<string>();
   for (const candidate of candidates) {
     if (candidate.id.digest !== query.digest || !isOldEnough(query, candidate.id)) continue;
-    for (const commit of Object.values(candidate.commits)) commits.add(commit);
+    for (const commit of recordedCommits(query, candidate)) commits.add(commit);
   }
   return [...commits];
 }
@@ -63,7 +79,7 @@ export function selectStage(
   for (const candidate of candidates) {
     if (candidate.id.digest !== query.digest || !isOldEnough(query, candidate.id)) continue;
     if (query.gitRelated) {
-      const commits = Object.values(candidate.commits);
+      const commits = recordedCommits(query, candidate);
       if (commits.length === 0 || !commits.every((commit) => isAncestor(commit))) continue;
     }
     if (best === undefined || compareStageIds(candidate.id, best.id) < 0) best = candidate;

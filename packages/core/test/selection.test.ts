@@ -64,6 +64,19 @@ describe('selectStage (pure)', () => {
     expect(selectStage({ digest: D, gitRelated: false }, stages)?.id.timestampMs).toBe(10);
   });
 
+  it("counts only the commits of the image's own mappings when they are named", () => {
+    // A stage built on another image's stage inherits that image's commit labels ("base" here).
+    const stages = [
+      testStageRecord(D, 10, { commits: { own: c1, base: sibling } }),
+      testStageRecord(D, 20, { commits: { base: c1 } }),
+    ];
+    const query = { digest: D, gitRelated: true, mappingHashes: ['own'] };
+    expect(selectStage(query, stages, ancestors)?.id.timestampMs).toBe(10);
+    expect(commitsToCheck(query, stages)).toEqual([c1]);
+    // Without the mapping names every label counts, and the inherited sibling commit disqualifies.
+    expect(selectStage({ digest: D, gitRelated: true }, stages, ancestors)?.id.timestampMs).toBe(20);
+  });
+
   it('asks about each commit of the eligible candidates once', () => {
     const stages = [
       testStageRecord(D, 10, { commits: { m1: sibling } }),
