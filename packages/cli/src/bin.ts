@@ -18,5 +18,6 @@ const exitCode = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   signal: controller.signal,
+  isTTY: process.stdout.isTTY === true,
 });
 process.exitCode = exitCode;

@@ -1,0 +1,133 @@
+/**
+ * The composition root (STYLE rule 6): the one place that knows the adapters. It opens the project
+ * (config + git), makes the Docker client, the stores of the storage organisation (SPEC §3.2), the
+ * lock and the executor, and hands them to core's engine as ports.
+ *
+ * Local Docker as a cache when a primary repository is used (SPEC §3.2): stages live in the
+ * registry; the daemon keeps what it built, pushed (the ingest tags `REPO:TAG` locally) or pulled,
+ * and the executor uses a base image the daemon has before pulling it. Wiping the daemon costs only
+ * pulls: every lookup goes to the registries, never to the daemon.
+ */
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { loadConfig, type ConfigProblem, type ResolvedConfig } from '@strata/config';
+import { createEngine, MemoryStageLock, type BuildEventListener, type Engine, type EngineStores, type StageLock, type StageStore } from '@strata/core';
+import { DockerExecutor, DockerStageStore, type OutputSource } from '@strata/docker';
+import { NativeGitRepository, type GitRepository } from '@strata/git';
+import { createStageLock, type ClosableStageLock } from '@strata/locks';
+import { DockerConfigCredentialStore, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
+import type { Env, StorageOptions } from '../options.js';
+import { DockerDaemonIngest } from './docker-daemon-ingest.js';
+
+/** What `--dir`, `--config` and `--allow-context-add-files` select. */
+export interface ProjectOptions {
+  dir?: string | undefined;
+  config?: string | undefined;
+  allowContextAddFiles?: boolean | undefined;
+}
+
+export type LoadedProject =
+  | { ok: true; dir: string; config: ResolvedConfig; warnings: readonly ConfigProblem[] }
+  | { ok: false; problems: readonly ConfigProblem[] };
+
+/** Reads and validates the project's config (no git yet). */
+export async function loadProject(options: ProjectOptions, cwd: string, signal?: AbortSignal): Promise<LoadedProject> {
+  const dir = path.resolve(cwd, options.dir ?? '.');
+  const result = await loadConfig(dir, { configPath: options.config, allowContextAddFiles: options.allowContextAddFiles === true, signal });
+  return result.ok ? { ok: true, dir, config: result.config, warnings: result.warnings } : { ok: false, problems: result.problems };
+}
+
+/** A Docker client for the engine `DOCKER_HOST` names in `env` (`unix://` or `tcp://`), else the default socket. */
+export function dockerClient(env: Env): Dockerode {
+  const host = env.DOCKER_HOST;
+  if (host !== undefined && host.startsWith('unix://')) return new Dockerode({ socketPath: host.slice('unix://'.length) });
+  if (host !== undefined && /^tcp:\/\//.test(host)) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  }
+  return new Dockerode({ socketPath: '/var/run/docker.sock' });
+}
+
+export interface CompositionOptions {
+  project: { dir: string; config: ResolvedConfig };
+  storage: StorageOptions;
+  env: Env;
+  /** `:local` or `redis://…`; `undefined` for dry runs, which never publish (an in-process lock). */
+  synchronization?: string | undefined;
+  parallelTasksLimit?: number | undefined;
+  allowContextAddFiles?: boolean | undefined;
+  events?: BuildEventListener | undefined;
+  onOutput?: ((line: string, source: OutputSource) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** An engine and what must be closed after it. */
+export interface Composition {
+  engine: Engine;
+  repository: GitRepository;
+  /** Names of the stores, for messages: `local` or the repositories (credentials redacted). */
+  primaryName: string;
+  /** Closes the lock and the repository. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The stores of the storage organisation: local Docker storage, or the registries. */
+export function createStores(storage: StorageOptions, options: { docker: Dockerode; project: string; env: Env }): EngineStores {
+  const { docker, project, env } = options;
+  if (storage.repo === undefined) return { primary: new DockerStageStore({ docker, project }) };
+  const credentials = new DockerConfigCredentialStore({ env: { ...env } });
+  const client = new RegistryClient({ credentials });
+  const tagCache = new TagListCache(client);
+  const ingest = new DockerDaemonIngest({ docker, credentials });
+  const store = (repo: string): StageStore => new RegistryStageStore(repo, { client, tagCache, project, ingest });
+  return {
+    primary: store(storage.repo),
+    secondaries: storage.secondaryRepos.map(store),
+    caches: storage.cacheRepos.map(store),
+    final: storage.finalRepo === undefined ? undefined : store(storage.finalRepo),
+  };
+}
+
+/** Opens git, makes the lock and the adapters, and creates the engine. */
+export async function compose(options: CompositionOptions): Promise<Composition> {
+  const { project, env, signal } = options;
+  const repository = await NativeGitRepository.open(project.dir, { signal });
+  let lock: ClosableStageLock | undefined;
+  try {
+    const docker = dockerClient(env);
+    const stores = createStores(options.storage, { docker, project: project.config.project, env });
+    lock = options.synchronization === undefined ? undefined : await createStageLock(options.synchronization, { signal });
+    const executor = new DockerExecutor({ docker, git: repository, onOutput: options.onOutput });
+    const engineLock: StageLock = lock ?? new MemoryStageLock();
+    const engine = createEngine({
+      config: project.config,
+      repository,
+      stores,
+      lock: engineLock,
+      executor,
+      parallelTasksLimit: options.parallelTasksLimit,
+      events: options.events,
+      dockerfile: { allowContextAddFiles: options.allowContextAddFiles === true },
+    });
+    let closed = false;
+    const held = lock;
+    return {
+      engine,
+      repository,
+      primaryName: stores.primary.name,
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await held?.close();
+        } finally {
+          await repository.close();
+        }
+      },
+    };
+  } catch (error) {
+    await lock?.close().catch(() => undefined);
+    await repository.close();
+    throw error;
+  }
+}
