@@ -26,6 +26,7 @@ interface Spec {
   width: number | undefined;
   prec: number | undefined;
   plusV?: boolean;
+  sharpV?: boolean;
 }
 
 const plain = (): Spec => ({ minus: false, plus: false, sharp: false, space: false, zero: false, width: undefined, prec: undefined });
@@ -196,7 +197,9 @@ export function sprintf(format: string, args: readonly GoValue[]): string {
 
 function fmtArg(arg: GoValue, verb: string, specIn: Spec): string {
   // %+v asks for field names (structs), not signs.
-  const spec = verb === 'v' && specIn.plus ? { ...specIn, plus: false, plusV: true } : specIn;
+  let spec = verb === 'v' && specIn.plus ? { ...specIn, plus: false, plusV: true } : specIn;
+  // %#v asks for Go syntax; numbers print as with %v.
+  if (verb === 'v' && spec.sharp) spec = { ...spec, sharp: false, sharpV: true };
   if (arg === undefined || arg === null) {
     if (verb === 'T' || verb === 'v') return pad('<nil>', spec);
     return badVerb(arg, verb, spec);
@@ -215,7 +218,7 @@ function badVerb(arg: GoValue, verb: string, spec: Spec = plain()): string {
 function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
   if (v === undefined || v === null) {
     // A nil element of a container prints as <nil> whatever the verb.
-    if (depth > 0) return spec.sharp && verb === 'v' ? 'interface {}(nil)' : '<nil>';
+    if (depth > 0) return spec.sharpV && verb === 'v' ? 'interface {}(nil)' : '<nil>';
     return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb, spec);
   }
   if (typeof v === 'boolean') {
@@ -228,11 +231,11 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
   if (v instanceof GoBytes) {
     if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') return fmtString(Buffer.from(v.bytes).toString('latin1'), verb, spec);
     const items = [...v.bytes].map((b) => fmtInt(new GoInt(b, 'uint8'), verb, spec));
-    if (spec.sharp && verb === 'v') return `[]byte{${[...v.bytes].map((b) => '0x' + b.toString(16)).join(', ')}}`;
+    if (spec.sharpV && verb === 'v') return `[]byte{${[...v.bytes].map((b) => '0x' + b.toString(16)).join(', ')}}`;
     return `[${items.join(' ')}]`;
   }
   if (v instanceof GoList) {
-    if (spec.sharp && verb === 'v') {
+    if (spec.sharpV && verb === 'v') {
       if (v.nil) return `${typeName(v)}(nil)`;
       return `${typeName(v)}{${v.items.map((x) => fmtValue(x, verb, spec, depth + 1)).join(', ')}}`;
     }
@@ -240,7 +243,7 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
   }
   if (v instanceof GoMap) {
     const keys = sortedKeys(v);
-    if (spec.sharp && verb === 'v') {
+    if (spec.sharpV && verb === 'v') {
       if (v.nil) return `${typeName(v)}(nil)`;
       return `${typeName(v)}{${keys.map((k) => `${fmtValue(k, verb, spec, depth + 1)}:${fmtValue(v.entries.get(k), verb, spec, depth + 1)}`).join(', ')}}`;
     }
@@ -262,7 +265,7 @@ function fmtValue(v: GoValue, verb: string, spec: Spec, depth: number): string {
 function fmtString(s: string, verb: string, spec: Spec): string {
   switch (verb) {
     case 'v':
-      if (spec.sharp) return pad(goQuote(s), spec);
+      if (spec.sharpV) return pad(goQuote(s), spec);
       return pad(truncate(s, spec.prec), spec);
     case 's':
       return pad(truncate(s, spec.prec), spec);
@@ -404,6 +407,9 @@ function fmtFloatVerb(f: number, verb: string, spec: Spec): string {
     case 'F':
       body = formatF(Math.abs(f), spec.prec ?? 6);
       break;
+    case 'b':
+      body = formatBinaryFloat(Math.abs(f));
+      break;
     case 'x':
     case 'X':
       body = formatHexFloat(Math.abs(f), spec.prec);
@@ -523,6 +529,21 @@ function fixedForm(digits: string, dp: number, fracDigits: number, sharp = false
   }
   fracPart = fracPart.padEnd(fracDigits, '0').slice(0, fracDigits);
   return intPart + (fracPart.length > 0 || sharp ? '.' + fracPart : '');
+}
+
+/** strconv's 'b' format: mantissa p binary exponent (4503599627370496p-52 for 1). */
+function formatBinaryFloat(f: number): string {
+  if (!Number.isFinite(f)) return '';
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, f);
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e = expBits - 1075;
+  if (expBits === 0) e = -1074;
+  else mant |= 1n << 52n;
+  return `${mant}p${e < 0 ? '-' : '+'}${Math.abs(e)}`;
 }
 
 /** strconv's 'x' format: 0x1.8p+00. */

@@ -700,7 +700,7 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l)}`);
     const start = ix.length > 0 ? toInt64(ix[0] ?? null) : 0;
     const end = ix.length > 1 ? toInt64(ix[1] ?? null) : l.items.length;
-    if (start < 0 || end > l.items.length || start > end) throw new GoCallError(`reflect: slice index out of range`);
+    if (start < 0 || end > l.items.length || start > end) throw new GoCallError('reflect.Value.Slice: slice index out of bounds');
     return new GoList(l.items.slice(start, end), l.elem);
   }, A), 'mustSlice');
   // semver
