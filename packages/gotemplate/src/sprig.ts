@@ -464,8 +464,24 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('trimAll', [S, S], (a, b) => goTrim(str(b), str(a))), 'trimall');
   add(f('trimSuffix', [S, S], (a, b) => (str(b).endsWith(str(a)) && str(a) !== '' ? str(b).slice(0, -str(a).length) : str(b))));
   add(f('trimPrefix', [S, S], (a, b) => (str(b).startsWith(str(a)) ? str(b).slice(str(a).length) : str(b))));
-  add(f('nospace', [S], (s) => str(s).replace(/\s/gu, '')));
-  add(f('initials', [S], (s) => str(s).split(/\s+/).filter(Boolean).map((w) => [...w][0] ?? '').join('')));
+  // goutils works on bytes taken as Latin-1 runes (so non-ASCII text is garbled, as in Go).
+  add(f('nospace', [S], (s) => {
+    const bytes = [...Buffer.from(str(s), 'utf8')];
+    const kept = bytes.filter((b) => !isLatin1Space(b));
+    return kept.length === bytes.length ? str(s) : String.fromCharCode(...kept);
+  }));
+  add(f('initials', [S], (s) => {
+    let out = '';
+    let gap = true;
+    for (const b of Buffer.from(str(s), 'utf8')) {
+      if (isLatin1Space(b)) gap = true;
+      else if (gap) {
+        out += String.fromCharCode(b);
+        gap = false;
+      }
+    }
+    return out;
+  }));
   add(f('swapcase', [S], (s) => [...str(s)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('')));
   add(f('snakecase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('_')));
   add(f('kebabcase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('-')));
@@ -843,6 +859,10 @@ function decimalOp(a: number, rest: number[], op: '+' | '-' | '*' | '/'): number
   let acc = decOf(a);
   for (const r of rest) acc = decOp(op, acc, decOf(r));
   return decToNumber(acc);
+}
+
+function isLatin1Space(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0x85 || b === 0xa0;
 }
 
 function goRepeat(s: string, n: number): string {
