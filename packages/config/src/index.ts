@@ -1,6 +1,7 @@
 /**
  * `@strata/config`: werf.yaml → {@link ResolvedConfig}, with located, actionable problems.
- * Parsing is pure ({@link parseConfig}); {@link loadConfig} only adds finding and reading the file.
+ * Parsing (and rendering Go templates) is pure ({@link parseConfig}); {@link loadConfig} adds finding
+ * and reading the files from a {@link ConfigSource} (a commit or the working tree).
  */
 export type {
   ResolvedConfig,
@@ -37,7 +38,10 @@ export type { ConfigProblem, ConfigProblemCode, ParseResult, ConfigErrorCode } f
 export { formatProblem, ConfigError } from './problems.js';
 export { parseConfig, DEFAULT_HOST_PLATFORM } from './parse.js';
 export type { ParseConfigOptions } from './parse.js';
-export { loadConfig, getConfig, hostPlatformOf, DEFAULT_CONFIG_FILES } from './load.js';
-export type { LoadConfigOptions } from './load.js';
+export { loadConfig, getConfig, renderConfig, hostPlatformOf, DEFAULT_CONFIG_FILES } from './load.js';
+export type { LoadConfigOptions, RenderConfigResult } from './load.js';
 export { renderConfigText } from './text.js';
 export type { RenderResult } from './text.js';
+export type { ConfigTemplateOptions, ConfigTemplateFile } from './template.js';
+export { WorkingTreeConfigSource } from './source.js';
+export type { ConfigSource, ConfigSourceCallOptions, ConfigCommit, WorkingTreeConfigSourceOptions } from './source.js';

@@ -4,7 +4,8 @@ import { readImageDocument, type ImageReference } from './image.js';
 import { readMeta, type MetaResult } from './meta.js';
 import type { ConfigProblem, ParseResult } from './problems.js';
 import { checkReferences } from './references.js';
-import { renderConfigText } from './text.js';
+import { type ConfigTemplateOptions, type RenderedTemplate } from './template.js';
+import { renderConfigTextWithMap } from './text.js';
 import type { ResolvedConfig, ResolvedImage, SourcePosition } from './types.js';
 import { DocContext, Positions, Reporter, describeNode, scalarText } from './walk.js';
 
@@ -22,6 +23,13 @@ export interface ParseConfigOptions {
    * @default "linux/amd64"
    */
   hostPlatform?: string;
+  /**
+   * What a templated config (text with `{{`) is rendered with: files for `.Files`, partials, env and
+   * giterminism's allowed variables, `.Commit`. Problems found in the rendered YAML carry
+   * `rendered` positions and point at the template line when it is known.
+   * @default {} (no files, no partials, no env, no commit)
+   */
+  template?: ConfigTemplateOptions;
 }
 
 export const DEFAULT_HOST_PLATFORM = 'linux/amd64';
@@ -79,9 +87,10 @@ interface ImageDoc {
 function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult {
   const file = options.path;
   const hostPlatform = options.hostPlatform ?? DEFAULT_HOST_PLATFORM;
-  const rendered = renderConfigText(text, file);
+  const rendered = renderConfigTextWithMap(text, file, options.template ?? {});
   if (!rendered.ok) return { ok: false, problems: rendered.problems };
   const body = rendered.text;
+  const template = rendered.rendered;
 
   const docs = parseAllDocuments(body, { uniqueKeys: false, merge: true, version: '1.1', prettyErrors: false });
   const reporter = new Reporter(file, new Positions(body));
@@ -211,7 +220,7 @@ function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult 
     );
   }
 
-  const problems = sortProblems(reporter.problems);
+  const problems = template === undefined ? sortProblems(reporter.problems) : sortProblems(reporter.problems).map((p) => toTemplatePosition(p, template));
   if (reporter.hasErrors() || !meta || meta.result.project === undefined || meta.result.configVersion === undefined) {
     if (!reporter.hasErrors()) throw new InternalError('config rejected without an error problem');
     return { ok: false, problems };
@@ -227,6 +236,19 @@ function parseUnchecked(text: string, options: ParseConfigOptions): ParseResult 
   };
   if (meta.result.deploy) config.deploy = meta.result.deploy;
   return { ok: true, config, warnings: problems };
+}
+
+/** Re-locates a problem found in rendered YAML at its template line, keeping the rendered position. */
+function toTemplatePosition(problem: ConfigProblem, template: RenderedTemplate): ConfigProblem {
+  const origin = template.locate(problem.line, problem.column);
+  const rendered = { line: problem.line, column: problem.column, mapped: origin !== undefined };
+  const related = problem.related?.map((r) => ({ ...r, message: `${r.message} (rendered config line ${r.line})` }));
+  return {
+    ...problem,
+    ...(origin ?? {}),
+    rendered,
+    ...(related === undefined ? {} : { related }),
+  };
 }
 
 function firstLine(message: string): string {

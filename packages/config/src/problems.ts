@@ -12,11 +12,14 @@ import type { ResolvedConfig } from './types.js';
  * `ARTIFACT_FORBIDDEN_DIRECTIVE`, `PATH_NOT_ABSOLUTE`, `PATH_ESCAPES_PROJECT`,
  * `DUPLICATE_MOUNT_TARGET`, `CONTEXT_ADD_FILES_FORBIDDEN` (giterminism).
  * Cross-image: `UNKNOWN_IMAGE_REFERENCE`, `SELF_REFERENCE`, `DEPENDENCY_CYCLE`.
- * Not supported yet: `UNSUPPORTED_GO_TEMPLATE`, `UNSUPPORTED_ANSIBLE`, `UNSUPPORTED_GIT_URL`,
+ * Templates: `TEMPLATE_ERROR` (a Go template failed to parse or execute: located in the template
+ * file), `TEMPLATE_ENV_FORBIDDEN` (`env` of a variable giterminism does not allow).
+ * Not supported yet: `UNSUPPORTED_ANSIBLE`, `UNSUPPORTED_GIT_URL`,
  * `UNSUPPORTED_STAGED`, `UNSUPPORTED_PLATFORM`, `UNSUPPORTED_SECRETS`, `UNSUPPORTED_FEATURE` (other
  * werf features such as `fromLatest`, `ssh`, `import.stage`).
  * Loading: `CONFIG_NOT_FOUND`, `CONFIG_READ_FAILED`.
  * Warnings: `DEPRECATED_DIRECTIVE`.
+ * No longer reported (kept so existing matches still compile): `UNSUPPORTED_GO_TEMPLATE`.
  */
 export type ConfigProblemCode =
   | 'YAML_SYNTAX'
@@ -50,6 +53,8 @@ export type ConfigProblemCode =
   | 'UNSUPPORTED_PLATFORM'
   | 'UNSUPPORTED_SECRETS'
   | 'UNSUPPORTED_FEATURE'
+  | 'TEMPLATE_ERROR'
+  | 'TEMPLATE_ENV_FORBIDDEN'
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_READ_FAILED'
   | 'DEPRECATED_DIRECTIVE';
@@ -83,6 +88,14 @@ export interface ConfigProblem {
    * documents, mount targets), or every reference of a dependency cycle.
    */
   related?: { line: number; column: number; message: string }[];
+  /**
+   * Set when the config was rendered from a Go template and the problem was found in the rendered
+   * YAML: its position there (the output of `strata config render`). With `mapped: true`, `file`,
+   * `line` and `column` point at the template line that produced it; with `mapped: false` the origin
+   * is unknown and they repeat the rendered position under the config file's name. `related`
+   * positions of such a problem are rendered positions.
+   */
+  rendered?: { line: number; column: number; mapped: boolean };
 }
 
 /** The outcome of parsing: a complete config, or every problem found (never a partial config). */
@@ -90,11 +103,20 @@ export type ParseResult =
   | { ok: true; config: ResolvedConfig; warnings: ConfigProblem[] }
   | { ok: false; problems: ConfigProblem[] };
 
-/** `file:line:col: code: message (hint)`, the one-line form for terminals and CI logs. */
+/**
+ * `file:line:col: code: message (hint)`, the one-line form for terminals and CI logs. A problem in
+ * rendered template output says so: `… [rendered config line N]` when its template line is known,
+ * `file: in the rendered config at line N, column C (see \`strata config render\`): …` when not.
+ */
 export function formatProblem(problem: ConfigProblem): string {
-  const where = `${problem.file}:${problem.line}:${problem.column}`;
   const hint = problem.hint ? ` (${problem.hint})` : '';
-  return `${where}: ${problem.code}: ${problem.message}${hint}`;
+  const rendered = problem.rendered;
+  if (rendered !== undefined && !rendered.mapped) {
+    return `${problem.file}: in the rendered config at line ${rendered.line}, column ${rendered.column} (see \`strata config render\`): ${problem.code}: ${problem.message}${hint}`;
+  }
+  const where = `${problem.file}:${problem.line}:${problem.column}`;
+  const suffix = rendered === undefined ? '' : ` [rendered config line ${rendered.line}]`;
+  return `${where}: ${problem.code}: ${problem.message}${hint}${suffix}`;
 }
 
 export type ConfigErrorCode = 'CONFIG_INVALID';

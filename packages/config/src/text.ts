@@ -1,45 +1,32 @@
 /**
- * The seam between the config file's text and the YAML that is parsed. Today it strips a BOM and
- * rejects Go templates; the Go-template issue replaces {@link renderConfigText}'s template branch with
- * real rendering (through `@strata/gotemplate`) and keeps the same result shape.
+ * The seam between the config file's text and the YAML that is parsed: a BOM is stripped, and a
+ * templated file (one with `{{`) is rendered with werf's Go-template functions and data.
  */
 import type { ConfigProblem } from './problems.js';
+import { isTemplated, renderTemplate, type ConfigTemplateOptions, type RenderedTemplate } from './template.js';
 
 export type RenderResult = { ok: true; text: string } | { ok: false; problems: ConfigProblem[] };
 
-/** How many template actions are reported individually before the rest are summarised. */
-const MAX_REPORTED_TEMPLATES = 20;
-
 /**
- * Turns config file text into the YAML text to parse. Pure. Positions in returned problems refer to
- * the original text; the returned text has the same lines and columns as the original (a BOM is not
- * a column).
+ * Turns config file text into the YAML text to parse. Pure. Plain text comes back unchanged (minus
+ * a BOM), with the same lines and columns. Text with Go template actions is rendered with
+ * `template` (files, partials, env, commit; every part defaults to empty); a template failure is a
+ * `TEMPLATE_ERROR` or `TEMPLATE_ENV_FORBIDDEN` problem located in the template file.
  */
-export function renderConfigText(text: string, file: string): RenderResult {
+export function renderConfigText(text: string, file: string, template: ConfigTemplateOptions = {}): RenderResult {
+  const result = renderConfigTextWithMap(text, file, template);
+  return result.ok ? { ok: true, text: result.text } : result;
+}
+
+/** {@link renderConfigText}, plus the rendered-to-template position map when it rendered a template. */
+export function renderConfigTextWithMap(
+  text: string,
+  file: string,
+  template: ConfigTemplateOptions,
+): { ok: true; text: string; rendered?: RenderedTemplate } | { ok: false; problems: ConfigProblem[] } {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const problems: ConfigProblem[] = [];
-  const lines = body.split('\n');
-  let total = 0;
-  lines.forEach((line, index) => {
-    const column = line.indexOf('{{');
-    if (column < 0) return;
-    total++;
-    if (total > MAX_REPORTED_TEMPLATES) return;
-    problems.push({
-      code: 'UNSUPPORTED_GO_TEMPLATE',
-      severity: 'error',
-      message: 'Go templates ({{ … }}) in werf.yaml are not supported yet',
-      file,
-      line: index + 1,
-      column: column + 1,
-      path: `line ${index + 1}`,
-      pathSegments: [],
-      hint: 'Render the template yourself (e.g. with `werf config render`) and use the result, or wait for template support.',
-    });
-  });
-  if (total > MAX_REPORTED_TEMPLATES) {
-    const last = problems[problems.length - 1];
-    if (last) last.message += ` (${total - MAX_REPORTED_TEMPLATES} more lines with templates not listed)`;
-  }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, text: body };
+  if (!isTemplated(body)) return { ok: true, text: body };
+  const result = renderTemplate(body, file, template);
+  if (!result.ok) return result;
+  return { ok: true, text: result.rendered.text, rendered: result.rendered };
 }

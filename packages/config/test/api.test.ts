@@ -10,12 +10,14 @@ describe('public API', () => {
       'DEFAULT_CONFIG_FILES',
       'DEFAULT_HOST_PLATFORM',
       'NAMELESS_IMAGE_KEY',
+      'WorkingTreeConfigSource',
       'formatProblem',
       'getConfig',
       'hostPlatformOf',
       'imageKey',
       'loadConfig',
       'parseConfig',
+      'renderConfig',
       'renderConfigText',
     ]);
   });
@@ -50,14 +52,13 @@ describe('renderConfigText (the template seam)', () => {
     expect(api.renderConfigText('\uFEFFproject: a\n', 'werf.yaml')).toEqual({ ok: true, text: 'project: a\n' });
   });
 
-  it('reports each templated line at its first action', () => {
-    const result = api.renderConfigText('project: a\n{{ $x := 1 }}\nimage: {{ .Name }}-{{ .Env }}\n', 'werf.yaml');
-    expect(result.ok).toBe(false);
-    if (!result.ok) {
-      expect(result.problems.map((p) => [p.code, p.line, p.column])).toEqual([
-        ['UNSUPPORTED_GO_TEMPLATE', 2, 1],
-        ['UNSUPPORTED_GO_TEMPLATE', 3, 8],
-      ]);
-    }
+  it('renders Go templates (no longer rejected) with the given data', () => {
+    const result = api.renderConfigText('project: a\n{{- $x := "b" }}\nimage: {{ $x }}-{{ .Env }}-{{ env "N" "d" }}\n', 'werf.yaml', { werfEnv: 'prod', allowedEnv: ['N'] });
+    expect(result).toEqual({ ok: true, text: 'project: a\nimage: b-prod-d\n' });
+  });
+
+  it('reports a template failure at the template position', () => {
+    const result = api.renderConfigText('project: a\n\nimage: {{ required "a name" .Name }}\n', 'werf.yaml');
+    expect(!result.ok && result.problems.map((p) => [p.code, p.file, p.line, p.column])).toEqual([['TEMPLATE_ERROR', 'werf.yaml', 3, 11]]);
   });
 });

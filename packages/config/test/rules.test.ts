@@ -1086,8 +1086,8 @@ import:
 });
 
 describe('unsupported features', () => {
-  it('rejects Go templates at the template', () => {
-    expectProblemAt(
+  it('renders Go templates, and reports a problem in the output at the template line', () => {
+    const problem = expectProblemAt(
       `
 project: demo
 configVersion: 1
@@ -1095,8 +1095,10 @@ configVersion: 1
 image: a
 from: «{{ .Values.base }}
 `,
-      'UNSUPPORTED_GO_TEMPLATE',
+      'INVALID_VALUE',
+      { message: /<no value>/ },
     );
+    expect(problem.rendered).toEqual({ line: 5, column: 7, mapped: true });
   });
 
   it('rejects ansible', () => {

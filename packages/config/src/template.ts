@@ -1,0 +1,275 @@
+/**
+ * Rendering a templated werf.yaml (pure): Go templates through `@strata/gotemplate`, template
+ * failures as located problems, and a best-effort map from rendered lines back to template lines.
+ */
+import { posix } from 'node:path';
+import { renderWerfConfig, type TemplateError, type TemplateFiles } from '@strata/gotemplate';
+import type { ConfigProblem } from './problems.js';
+import type { ConfigCommit } from './source.js';
+
+/** A template file given as text: a partial from the templates directory. */
+export interface ConfigTemplateFile {
+  /** Project-relative path (`.werf/partials/base.tmpl`). */
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * What a templated config is rendered with. Every field is optional so that pure callers can render
+ * a self-contained template; {@link loadConfig} fills them from a {@link ConfigSource}.
+ */
+export interface ConfigTemplateOptions {
+  /**
+   * The config file's path relative to the project: the main template's name in Go's messages.
+   * @default the base name of `ParseConfigOptions.path`
+   */
+  readonly configPath?: string | undefined;
+  /**
+   * Joined in front of project-relative paths (partials, files read by `.Files`) in problems.
+   * @default "" (problems name project-relative paths)
+   */
+  readonly projectDir?: string | undefined;
+  /** Files for `.Files.*`, a snapshot. @default no files */
+  readonly files?: TemplateFiles | undefined;
+  /** Partials from the templates directory (`.werf/**\/*.tmpl`), available to `include`. @default [] */
+  readonly partials?: readonly ConfigTemplateFile[] | undefined;
+  /** werf's `--config-templates-dir`, relative to the project. @default ".werf" */
+  readonly templatesDir?: string | undefined;
+  /** The environment `env` reads. @default {} */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Variables `env` may read (giterminism): names or `/regex/` entries, or a predicate; reading any
+   * other is a `TEMPLATE_ENV_FORBIDDEN` problem.
+   * @default none
+   */
+  readonly allowedEnv?: readonly string[] | ((name: string) => boolean) | undefined;
+  /** werf's `--env`, seen as `.Env`. @default "" */
+  readonly werfEnv?: string | undefined;
+  /** `.Commit`. @default hash "" and the Unix epoch (no commit, e.g. a plain directory) */
+  readonly commit?: ConfigCommit | undefined;
+}
+
+/** Where a rendered position came from. */
+export interface TemplateLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A successful render: the YAML and a way back to the template for positions in it. */
+export interface RenderedTemplate {
+  text: string;
+  /** The template position that produced rendered `line`/`column` (1-based), when known. */
+  locate(line: number, column: number): TemplateLocation | undefined;
+}
+
+const EMPTY_FILES: TemplateFiles = { find: () => undefined, paths: () => [] };
+const NO_COMMIT: ConfigCommit = { hash: '', date: new Date(0) };
+
+/** Whether `text` contains a Go template action (and therefore needs rendering). */
+export function isTemplated(text: string): boolean {
+  return text.includes('{{');
+}
+
+/**
+ * Renders `text` (the config file, BOM already removed) with werf's functions and data. Returns the
+ * rendered text with a position map, or the template failure as one problem located in the
+ * template file (`TEMPLATE_ERROR`, or `TEMPLATE_ENV_FORBIDDEN` for giterminism).
+ */
+export function renderTemplate(text: string, file: string, options: ConfigTemplateOptions): { ok: true; rendered: RenderedTemplate } | { ok: false; problems: ConfigProblem[] } {
+  const configPath = options.configPath ?? posix.basename(file.replaceAll('\\', '/'));
+  const projectDir = options.projectDir ?? '';
+  const display = (relative: string): string => (relative === configPath ? file : projectDir === '' ? relative : posix.join(projectDir.replaceAll('\\', '/'), relative));
+  const files = options.files ?? EMPTY_FILES;
+  const read = new Map<string, string>();
+  const tracked: TemplateFiles = {
+    find(path) {
+      const content = files.find(path);
+      if (content !== undefined) read.set(path, content);
+      return content;
+    },
+    paths: () => files.paths(),
+  };
+  const partials = options.partials ?? [];
+  const result = renderWerfConfig({
+    mainFile: { path: configPath, text },
+    extraTemplates: partials,
+    templatesDir: options.templatesDir,
+    files: tracked,
+    env: options.env ?? {},
+    allowedEnv: options.allowedEnv,
+    werfEnv: options.werfEnv,
+    commit: options.commit ?? NO_COMMIT,
+  });
+  if ('error' in result) return { ok: false, problems: [templateProblem(result.error, { file, configPath, display, read })] };
+
+  const sources: SourceText[] = [{ file, text }, ...partials.map((p) => ({ file: display(p.path), text: p.text }))];
+  for (const [path, content] of read) sources.push({ file: display(path), text: content });
+  const index = new LineIndex(sources);
+  const renderedLines = result.text.split('\n');
+  return {
+    ok: true,
+    rendered: {
+      text: result.text,
+      locate: (line, column) => index.locate(renderedLines, line, column),
+    },
+  };
+}
+
+function templateProblem(
+  error: TemplateError,
+  context: { file: string; configPath: string; display: (relative: string) => string; read: ReadonlyMap<string, string> },
+): ConfigProblem {
+  let file = error.file === '' ? context.file : context.display(error.file);
+  let line = Math.max(1, error.line);
+  let column = Math.max(1, error.column);
+  let note = '';
+  if (/^tpl-\d+$/.test(error.file)) {
+    // `tpl` text has no file name; find the read file that has the failing action on that line.
+    const node = /at <([^>]*)>: [^<]*$/.exec(error.message)?.[1];
+    const owners = node === undefined ? [] : [...context.read].filter(([, content]) => content.split('\n')[error.line - 1]?.includes(node));
+    const owner = owners.length === 1 ? owners[0] : undefined;
+    if (owner !== undefined) {
+      file = context.display(owner[0]);
+    } else {
+      file = context.file;
+      line = 1;
+      column = 1;
+      note = ` (in text rendered by tpl, line ${error.line}, column ${error.column})`;
+    }
+  }
+  const forbidden = error.code === 'TEMPLATE_FORBIDDEN';
+  return {
+    code: forbidden ? 'TEMPLATE_ENV_FORBIDDEN' : 'TEMPLATE_ERROR',
+    severity: 'error',
+    message: `${error.message}${note}`,
+    file,
+    line,
+    column,
+    path: 'template',
+    pathSegments: [],
+    hint: forbidden
+      ? 'Allow the variable in werf-giterminism.yaml (config.goTemplateRendering.allowEnvVariables) or with --allow-env NAME.'
+      : (error.hint ?? 'Fix the template; `strata config render` shows the rendered config.'),
+  };
+}
+
+interface SourceText {
+  file: string;
+  text: string;
+}
+
+interface SourceLine {
+  file: string;
+  /** 1-based line in `file`. */
+  line: number;
+  /** Indentation of the source line. */
+  indent: number;
+  /** Matches a rendered line (without its indentation) that this line can produce. */
+  pattern: RegExp;
+  /** Length of the literal text before the first action (after the indentation); Infinity when none. */
+  literalPrefix: number;
+  /** 1-based column of the first action on the line, if any. */
+  actionColumn: number | undefined;
+}
+
+/** Marks where an action was in a source line; never appears in YAML text. */
+const ACTION = '\u0000';
+
+/**
+ * Maps rendered lines back to template lines by their literal text: a rendered line belongs to a
+ * source line when it equals the line's literal parts with anything in place of each action
+ * (indentation ignored, since `nindent`/`indent` shift it). Lines that only hold actions, or no
+ * text, are never candidates. Ambiguity (a line repeated in several places) is settled by the
+ * neighbouring lines; when it stays ambiguous, or nothing matches, the position is unknown.
+ */
+class LineIndex {
+  readonly #byFile = new Map<string, (SourceLine | undefined)[]>();
+  readonly #all: SourceLine[] = [];
+
+  constructor(sources: readonly SourceText[]) {
+    for (const source of sources) {
+      if (this.#byFile.has(source.file)) continue;
+      const lines = sourceLines(source);
+      this.#byFile.set(source.file, lines);
+      this.#all.push(...lines.filter((l): l is SourceLine => l !== undefined));
+    }
+  }
+
+  locate(rendered: readonly string[], line: number, column: number): TemplateLocation | undefined {
+    const text = rendered[line - 1];
+    if (text === undefined) return undefined;
+    const body = text.trimStart();
+    if (body.trim() === '') return undefined;
+    const candidates = this.#all.filter((s) => s.pattern.test(body));
+    let best: SourceLine | undefined;
+    if (candidates.length === 1) {
+      best = candidates[0];
+    } else if (candidates.length > 1) {
+      const scored = candidates.map((c) => ({ c, score: this.#context(rendered, line - 1, c) }));
+      const top = Math.max(...scored.map((s) => s.score));
+      const winners = scored.filter((s) => s.score === top);
+      if (top > 0 && winners.length === 1) best = winners[0]?.c;
+    }
+    if (best === undefined) return undefined;
+    const renderedIndent = text.length - body.length;
+    const offset = column - 1 - renderedIndent;
+    const mappedColumn = offset < 0 ? best.indent + 1 : offset < best.literalPrefix ? best.indent + offset + 1 : (best.actionColumn ?? best.indent + 1);
+    return { file: best.file, line: best.line, column: mappedColumn };
+  }
+
+  /** How many of the 3 nearest non-blank lines on each side match the candidate's neighbours. */
+  #context(rendered: readonly string[], index: number, candidate: SourceLine): number {
+    const lines = this.#byFile.get(candidate.file) ?? [];
+    let score = 0;
+    for (const direction of [-1, 1]) {
+      let r = index;
+      let s = candidate.line - 1;
+      for (let step = 0; step < 3; step++) {
+        r = nextNonBlank(rendered, r + direction, direction);
+        s += direction;
+        while (s >= 0 && s < lines.length && lines[s] === undefined) s += direction;
+        const source = lines[s];
+        const text = rendered[r];
+        if (source === undefined || text === undefined || !source.pattern.test(text.trimStart())) break;
+        score++;
+      }
+    }
+    return score;
+  }
+}
+
+function nextNonBlank(lines: readonly string[], from: number, direction: number): number {
+  let i = from;
+  while (i >= 0 && i < lines.length && (lines[i] ?? '').trim() === '') i += direction;
+  return i;
+}
+
+/** Per line of a source (index = line - 1): its matcher, or undefined for lines that cannot be located. */
+function sourceLines(source: SourceText): (SourceLine | undefined)[] {
+  // Replace every action by one ACTION mark followed by the newlines it spanned, so line numbers hold.
+  const stripped = source.text.replace(/\{\{[\s\S]*?\}\}/g, (action) => ACTION + '\n'.repeat((action.match(/\n/g) ?? []).length));
+  const originals = source.text.split('\n');
+  return stripped.split('\n').map((raw, index) => {
+    const lineText = raw.replace(/\r$/, '');
+    const body = lineText.trimStart();
+    const literal = body.replaceAll(ACTION, '').trim();
+    if (literal === '' || literal === '---') return undefined;
+    const parts = body.replace(/\s+$/, '').split(ACTION);
+    const pattern = new RegExp(`^${parts.map(escapeRegExp).join('.*?')}\\s*$`, 's');
+    const first = body.indexOf(ACTION);
+    const actionAt = originals[index]?.indexOf('{{') ?? -1;
+    return {
+      file: source.file,
+      line: index + 1,
+      indent: lineText.length - body.length,
+      pattern,
+      literalPrefix: first < 0 ? Number.POSITIVE_INFINITY : first,
+      actionColumn: actionAt < 0 ? undefined : actionAt + 1,
+    };
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
