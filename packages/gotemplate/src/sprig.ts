@@ -404,11 +404,52 @@ function goTrimSpace(s: string): string {
   return s.replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/gu, '');
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Go's base64.StdEncoding.DecodeString, quantum by quantum; on error sprig returns the error text. */
 function b64decode(s: string): string {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s.replace(/[\r\n]/g, '')) || s.replace(/[\r\n]/g, '').length % 4 !== 0) {
-    return `illegal base64 data at input byte ${Math.max(0, s.search(/[^A-Za-z0-9+/=]/))}`;
+  const src = Buffer.from(s, 'utf8');
+  const n = src.length;
+  const out: number[] = [];
+  const fail = (at: number): string => `illegal base64 data at input byte ${at}`;
+  const isNl = (c: number | undefined): boolean => c === 0x0a || c === 0x0d;
+  let si = 0;
+  for (;;) {
+    const buf = [0, 0, 0, 0];
+    let j = 0;
+    let dlen = 4;
+    while (j < 4) {
+      if (si === n) {
+        if (j === 0) return Buffer.from(out).toString('utf8');
+        return fail(si - j);
+      }
+      const c = src[si] ?? 0;
+      si++;
+      if (isNl(c)) continue;
+      const v = B64.indexOf(String.fromCharCode(c));
+      if (v >= 0 && c < 0x80) {
+        buf[j++] = v;
+        continue;
+      }
+      if (c !== 0x3d || j < 2) return fail(si - 1);
+      if (j === 2) {
+        while (si < n && isNl(src[si])) si++;
+        if (si === n) return fail(n);
+        if (src[si] !== 0x3d) return fail(si - 1);
+        si++;
+      }
+      while (si < n && isNl(src[si])) si++;
+      if (si < n) return fail(si);
+      dlen = j;
+      break;
+    }
+    const [a = 0, b = 0, c = 0, d = 0] = buf;
+    const word = (a << 18) | (b << 12) | (c << 6) | d;
+    out.push((word >> 16) & 0xff);
+    if (dlen > 2) out.push((word >> 8) & 0xff);
+    if (dlen > 3) out.push(word & 0xff);
+    if (dlen < 4) return Buffer.from(out).toString('utf8');
   }
-  return Buffer.from(s, 'base64').toString('utf8');
 }
 
 /** sprig's functions, keyed by name. */
@@ -714,6 +755,7 @@ export function createSprigFunctions(): Map<string, GoFunc> {
   add(f('slice', [A], (l, ...ix) => {
     if (l === null || l === undefined) throw new GoCallError('runtime error: invalid memory address or nil pointer dereference');
     if (!(l instanceof GoList)) throw new GoCallError(`list should be type of slice or array but ${kindOf(l)}`);
+    if (l.items.length === 0) return null;
     const start = ix.length > 0 ? toInt64(ix[0] ?? null) : 0;
     const end = ix.length > 1 ? toInt64(ix[1] ?? null) : l.items.length;
     if (start < 0 || end > l.items.length || start > end) throw new GoCallError('reflect.Value.Slice: slice index out of bounds');

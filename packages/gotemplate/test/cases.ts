@@ -429,4 +429,7 @@ export const CASES: string[] = [
   '{{ $x := 1 }}{{ with .m }}{{ $x = 2 }}{{ end }}{{ $x }}',
   '{{ range .ls }}{{ $.s }}{{ end }}',
   '{{ with $.m }}{{ $.s }}{{ .b }}{{ end }}',
+  '{{ b64dec "float64" }}|{{ b64dec "YQ=" }}|{{ b64dec "YQ===" }}|{{ b64dec "Y=Q=" }}|{{ b64dec "a" }}|{{ b64dec "YWJj" }}|{{ b64dec "YW=" }}|{{ b64dec "*" }}|{{ b64dec "YW\nJj" }}',
+  '{{ nospace "é x" }}|{{ nospace "é" }}|{{ initials "élan vital" }}|{{ wrap 3 "abcdef gh" }}|{{ wrapWith 3 "|" "abcdef gh" }}',
+  '{{ slice (list) }}|{{ slice (list 1 2 3) 1 }}|{{ slice (list 1 2 3) 1 2 }}|{{ printf "%#v %#v %#v" 1.0 (list 1.5) "s" }}|{{ printf "%b %b" 1.0 5 }}',
 ];
