@@ -18,6 +18,10 @@ import { createStageLock, type ClosableStageLock } from '@strata/locks';
 import { DockerConfigCredentialStore, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
 import type { Env, StorageOptions } from '../options.js';
 import { DockerDaemonIngest } from './docker-daemon-ingest.js';
+import { SettlingExecutor } from './settling-executor.js';
+
+/** Longest wait for running executor calls (their container cleanup) when closing. */
+export const SETTLE_TIMEOUT_MS = 30_000;
 
 /** What `--dir`, `--config` and `--allow-context-add-files` select. */
 export interface ProjectOptions {
@@ -67,7 +71,11 @@ export interface Composition {
   repository: GitRepository;
   /** Names of the stores, for messages: `local` or the repositories (credentials redacted). */
   primaryName: string;
-  /** Closes the lock and the repository. Idempotent. */
+  /**
+   * Waits (at most {@link SETTLE_TIMEOUT_MS}) for executor calls still running to finish their
+   * cleanup — an aborted build rejects before its build containers are removed — then closes the lock
+   * and the repository. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -97,7 +105,7 @@ export async function compose(options: CompositionOptions): Promise<Composition>
     const docker = dockerClient(env);
     const stores = createStores(options.storage, { docker, project: project.config.project, env });
     lock = options.synchronization === undefined ? undefined : await createStageLock(options.synchronization, { signal });
-    const executor = new DockerExecutor({ docker, git: repository, onOutput: options.onOutput });
+    const executor = new SettlingExecutor(new DockerExecutor({ docker, git: repository, onOutput: options.onOutput }));
     const engineLock: StageLock = lock ?? new MemoryStageLock();
     const engine = createEngine({
       config: project.config,
@@ -118,6 +126,7 @@ export async function compose(options: CompositionOptions): Promise<Composition>
       async close() {
         if (closed) return;
         closed = true;
+        await executor.settled(SETTLE_TIMEOUT_MS);
         try {
           await held?.close();
         } finally {

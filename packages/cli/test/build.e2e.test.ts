@@ -1,0 +1,245 @@
+/**
+ * `strata build` end to end, in-process, on the real Docker engine (and the registry of
+ * `scripts/services.sh` for `--repo`): the example projects made into git repositories, built, built
+ * again (everything reused), and run. Skips with a reason without the services; fails under CI=true.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BuildReport } from '@strata/core';
+import { main } from '@strata/cli';
+import { REGISTRY, requireServices, runCommand } from '../../../test/support/services.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const scratch = mkdtempSync(path.join(tmpdir(), 'strata-cli-e2e-'));
+/** Projects whose images the tests made, removed from the daemon at the end. */
+const projects: string[] = [];
+
+afterAll(async () => {
+  for (const project of projects) await removeProjectImages(project).catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
+}, 120_000);
+
+const unique = (): string => randomBytes(4).toString('hex');
+
+/**
+ * Makes `examples/<example>` a git repository with a project name of its own (so no earlier run's
+ * stages are found), optionally with an edit to werf.yaml; returns its directory and project.
+ */
+async function exampleRepo(example: string, edit?: (werfYaml: string) => string): Promise<{ dir: string; project: string }> {
+  const dir = path.join(scratch, `${example}-${unique()}`);
+  await runCommand('bash', [path.join(repoRoot, 'examples/make-repo.sh'), example, dir]);
+  const project = `strata-cli-e2e-${example}-${unique()}`;
+  const file = path.join(dir, 'werf.yaml');
+  const original = readFileSync(file, 'utf8');
+  const text = original.replace(/^project: .*$/m, `project: ${project}`);
+  writeFileSync(file, edit ? edit(text) : text);
+  const git = ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid'];
+  await runCommand('git', [...git, 'commit', '-q', '-am', 'unique project name'], { cwd: dir });
+  projects.push(project);
+  return { dir, project };
+}
+
+async function strata(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: scratch, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+  return { code, stdout, stderr };
+}
+
+function readReport(file: string): BuildReport {
+  return JSON.parse(readFileSync(file, 'utf8')) as BuildReport;
+}
+
+/** Removes every image of `project` from the daemon: rounds of removals, as children must go before their parents. */
+async function removeProjectImages(project: string): Promise<void> {
+  for (let round = 0; round < 20; round += 1) {
+    const { stdout } = await runCommand('docker', ['images', '--no-trunc', '--filter', `label=werf=${project}`, '--format', '{{.ID}}']);
+    const ids = [...new Set(stdout.split('\n').filter((id) => id !== ''))];
+    if (ids.length === 0) return;
+    for (const id of ids) await runCommand('docker', ['rmi', '--force', id]).catch(() => undefined);
+  }
+  throw new Error(`images of ${project} could not all be removed`);
+}
+
+async function dockerImageIds(project: string): Promise<string[]> {
+  const { stdout } = await runCommand('docker', ['images', '--no-trunc', '--filter', `label=werf=${project}`, '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']);
+  return stdout.split('\n').filter((line) => line !== '').sort();
+}
+
+describe('strata build with local Docker storage', () => {
+  it('builds stapel-app, prints plan, progress and summary, writes the report; a second build reuses every stage', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const { dir, project } = await exampleRepo('stapel-app');
+    const reportPath = path.join(scratch, `report-${unique()}.json`);
+
+    const first = await strata(['build', '--dir', dir, '--report-path', reportPath]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const planAt = first.stdout.indexOf('┌ Concurrent builds plan (no more than 5 images at the same time)');
+    expect(planAt).toBeGreaterThanOrEqual(0);
+    expect(first.stdout).toContain('│ - 🛸 artifact assets');
+    expect(first.stdout.indexOf('[assets] from: built')).toBeGreaterThan(planAt);
+    expect(first.stdout).toMatch(/\[app\] setup: built \([0-9a-f]{12}, \d+\.\d\ds\)/);
+    expect(first.stdout).toMatch(/\nIMAGE\s+TIME\s+STAGES\s+IMAGE NAME\n/);
+
+    const report = readReport(reportPath);
+    expect(Object.keys(report.Images).sort()).toEqual(['app', 'assets']);
+    const app = report.Images.app;
+    expect(app).toMatchObject({ WerfImageName: 'app', Final: true, Rebuilt: true, DockerRepo: project });
+    expect(report.Images.assets?.Final).toBe(false);
+    const appStatuses = app?.Stages.map((stage) => stage.Status);
+    // `from` is shared with the artifact (same base, same digest): obtained once, reused by the other.
+    expect(appStatuses?.filter((status) => status !== 'built')).toEqual(['reused']);
+    expect(app?.Stages.map((stage) => stage.Name)).toEqual(['from', 'beforeInstall', 'gitArchive', 'install', 'dependenciesAfterInstall', 'setup', 'dockerInstructions']);
+    for (const stage of app?.Stages ?? []) {
+      expect(stage.StageID).toBe(stage.DockerTag);
+      expect(stage.StageID.startsWith(`${stage.Digest}-`)).toBe(true);
+      expect(stage.DockerImageName).toBe(`${project}:${stage.StageID}`);
+    }
+    expect(app?.DockerImageName).toBe(app?.Stages.at(-1)?.DockerImageName);
+    const imagesAfterFirst = await dockerImageIds(project);
+
+    const second = await strata(['build', '--dir', dir, '--report-path', reportPath]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toMatch(/: built \(/);
+    const again = readReport(reportPath);
+    for (const image of Object.values(again.Images)) {
+      expect(image.Rebuilt).toBe(false);
+      expect(image.Stages.every((stage) => stage.Status === 'reused')).toBe(true);
+    }
+    expect(again.Images.app?.DockerImageName).toBe(app?.DockerImageName);
+    // Nothing was built or tagged: the daemon holds exactly the images of the first build.
+    expect(await dockerImageIds(project)).toEqual(imagesAfterFirst);
+
+    const run = await runCommand('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', app?.DockerImageName ?? '', '-c', 'cat /etc/app/app.conf /app/public/MANIFEST /var/lib/app/installed-deps; id -un; pwd']);
+    expect(run.stdout).toContain('deps=');
+    expect(run.stdout).toContain('/out/public/index.html'); // the artifact's manifest, imported
+    expect(run.stdout.trim().split('\n').slice(-2)).toEqual(['app', '/app']); // docker USER and WORKDIR
+  });
+
+  it('builds multi-image in dependency order; the bundle carries its dependencies\' image names', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const { dir, project } = await exampleRepo('multi-image');
+    const reportPath = path.join(scratch, `report-${unique()}.json`);
+    const result = await strata(['build', '--dir', dir, '--report-path', reportPath, '--parallel-tasks-limit', '2', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; text?: string; image?: string; status?: string });
+    expect(events[0]?.type).toBe('plan');
+    expect(events[0]?.text).toContain('(no more than 2 images at the same time)');
+    expect(events.at(-1)?.type).toBe('summary');
+    const done = events.filter((event) => event.type === 'imageDone').map((event) => event.image);
+    expect(done.indexOf('bundle')).toBe(done.length - 1);
+    expect(done.indexOf('runtime')).toBeLessThan(done.indexOf('api'));
+    const report = readReport(reportPath);
+    expect(Object.keys(report.Images).sort()).toEqual(['api', 'base', 'bundle', 'runtime', 'tools', 'worker']);
+    const bundle = report.Images.bundle?.DockerImageName ?? '';
+    const run = await runCommand('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', bundle, '-c', 'cat /bundle/IMAGES /bundle/api/VERSION']);
+    expect(run.stdout).toContain(`api=${report.Images.api?.DockerImageName ?? '?'} worker=${report.Images.worker?.DockerImageName ?? '?'}`);
+    expect(run.stdout).toMatch(/^api .+/m);
+    expect(project).toMatch(/^strata-cli-e2e-multi-image-/);
+  });
+
+  it('a failing command exits 1 naming the image, the stage, the command and its output', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const { dir } = await exampleRepo('stapel-app', (text) =>
+      text.replace('  - sort /app/deps.txt > /var/lib/app/installed-deps', '  - sort /app/deps.txt > /var/lib/app/installed-deps\n  - echo "about to fail" && exit 7'),
+    );
+    const result = await strata(['build', '--dir', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/build failed: image app, stage install/);
+    expect(result.stderr).toContain('echo "about to fail" && exit 7');
+    expect(result.stderr).toMatch(/exit code: 7/);
+    expect(result.stderr).toMatch(/\| about to fail/);
+  });
+
+  it('config errors exit 2 with located problems; a directory outside git exits 2', async () => {
+    const { dir } = await exampleRepo('stapel-app', (text) => text.replace('shell:\n  beforeInstall:', 'shel:\n  beforeInstall:'));
+    const broken = await strata(['build', '--dir', dir]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/werf\.yaml:\d+:\d+: [A-Z_]+: /);
+    const plain = mkdtempSync(path.join(scratch, 'no-git-'));
+    writeFileSync(path.join(plain, 'werf.yaml'), 'project: demo\nconfigVersion: 1\n---\nimage: app\nfrom: busybox:local\n');
+    const notGit = await strata(['plan', '--dir', plain]);
+    expect(notGit.code).toBe(2);
+    expect(notGit.stderr).toMatch(/GIT_NOT_A_REPOSITORY/);
+  });
+
+  it('an aborted build exits 130 and leaves no build container', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const { dir } = await exampleRepo('stapel-app', (text) => text.replace('  - mkdir -p /var/lib/app', '  - sleep 30\n  - mkdir -p /var/lib/app'));
+    const controller = new AbortController();
+    let stderr = '';
+    let stdout = '';
+    let installDigest: string | undefined;
+    const running = main(['build', '--dir', dir], {
+      stdout: (t) => {
+        stdout += t;
+        // On a terminal started stages are shown with their digest: abort once the long stage is under way.
+        const started = /\[app\] install: … \(([0-9a-f]{12})\)/.exec(stdout);
+        if (started && installDigest === undefined) {
+          installDigest = started[1];
+          setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 1500);
+        }
+      },
+      isTTY: true,
+      stderr: (t) => (stderr += t),
+      cwd: scratch,
+      env: {},
+      signal: controller.signal,
+    });
+    const started = Date.now();
+    expect(await running).toBe(130);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(stderr).toMatch(/interrupted \(interrupted by SIGINT\)/);
+    expect(installDigest).toMatch(/^[0-9a-f]{12}$/);
+    const containers = async (): Promise<string> =>
+      (await runCommand('docker', ['ps', '-a', '--filter', `name=strata-build-${installDigest ?? ''}`, '--format', '{{.Names}}'])).stdout.trim();
+    // main() returns only after the executor removed its build container.
+    expect(await containers()).toBe('');
+  });
+});
+
+describe('strata build with a primary repository', () => {
+  it('pushes stages to the registry; with the local cache wiped a second build reuses them from the registry', async (ctx) => {
+    await requireServices(ctx, 'docker', 'registry');
+    const { dir, project } = await exampleRepo('stapel-app');
+    const repo = `${REGISTRY}/strata-cli-test-${unique()}`;
+    const reportPath = path.join(scratch, `report-${unique()}.json`);
+
+    const first = await strata(['build', '--dir', dir, '--report-path', reportPath], { STRATA_REPO: repo });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`Stages storage: repository ${repo}`);
+    const report = readReport(reportPath);
+    const app = report.Images.app;
+    expect(app?.DockerRepo).toBe(repo);
+    expect(app?.DockerImageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const stage of app?.Stages ?? []) expect(stage.DockerImageName).toBe(`${repo}:${stage.StageID}`);
+    const tags = await fetch(`http://${REGISTRY}/v2/${repo.slice(REGISTRY.length + 1)}/tags/list`).then((res) => res.json() as Promise<{ tags: string[] }>);
+    const expectedTags = [...new Set(Object.values(report.Images).flatMap((image) => image.Stages.map((stage) => stage.StageID)))].sort();
+    expect(tags.tags.sort()).toEqual(expectedTags);
+
+    // Wipe the local copies: the daemon is only a cache when a primary repository is used.
+    const local = await dockerImageIds(project);
+    expect(local.length).toBeGreaterThan(0);
+    await removeProjectImages(project);
+    expect(await dockerImageIds(project)).toEqual([]);
+
+    const second = await strata(['build', '--dir', dir, '--report-path', reportPath, '--repo', repo]);
+    expect(second.code).toBe(0);
+    const again = readReport(reportPath);
+    for (const image of Object.values(again.Images)) expect(image.Stages.every((stage) => stage.Status === 'reused')).toBe(true);
+    expect(again.Images.app?.DockerImageName).toBe(app?.DockerImageName);
+    // Nothing is pulled when everything is reused, except an import's source: the checksum of the
+    // imported files (part of dependenciesAfterInstall's digest) is computed in a container of it.
+    const pulled = (await dockerImageIds(project)).map((line) => line.split(' ')[1]);
+    expect(pulled).toEqual([report.Images.assets?.DockerImageName]);
+
+    const run = await runCommand('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', app?.DockerImageName ?? '', '-c', 'cat /etc/app/app.conf']);
+    expect(run.stdout).toContain('deps=');
+  });
+});
