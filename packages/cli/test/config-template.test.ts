@@ -37,6 +37,7 @@ docker:
 `,
   '.werf/defines/module.tmpl': '{{ define "module name" }}my-module{{ end }}\n',
   '.werf/defines/base.tmpl': '{{ define "base image" }}alpine:3.19{{ end }}\n',
+  'werf-giterminism.yaml': 'giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [EDITION]\n',
   'images/backend/werf.inc.yaml': `---
 image: {{ .ImageName }}
 from: {{ include "base image" .Root }}
@@ -144,7 +145,7 @@ describe('templated configs from a git commit', () => {
     expect(validate.stderr).toBe('');
     expect(validate.code).toBe(0);
     expect(validate.stdout).toContain('valid (project "my-module", 3 images)');
-    const show = await run(['config', 'show', '--json', '--dir', module.dir, '--allow-env', 'EDITION'], { EDITION: 'ee' });
+    const show = await run(['config', 'show', '--json', '--dir', module.dir], { EDITION: 'ee' });
     expect(show.code).toBe(0);
     const config = JSON.parse(show.stdout) as { images: { name: string; docker?: { label: Record<string, string> } }[] };
     expect(config.images.map((image) => image.name)).toEqual(['backend', 'frontend', 'release']);
