@@ -27,7 +27,7 @@ import type {
 } from './repository.js';
 import { GitError } from './repository.js';
 import type { FileWithContent } from './stream.js';
-import { TarWriter } from './tar.js';
+import { ArchiveFallback, TarWriter, type TarCommon } from './tar.js';
 import { lazyWalk, lsTreeChecksumOf, sortByPath, typeOfMode, normalizeMode, type TreeSource } from './walk.js';
 
 /** Parses a raw git tree object (`<mode> <name>\0<20-byte id>`…) into entries under `dir`. */
@@ -123,6 +123,15 @@ export abstract class BaseGitRepository implements GitRepository {
     return undefined;
   }
 
+  /**
+   * The finished tar of a whole tree (every entry below it, named `prefix/<path>`), byte for
+   * byte what the generic route writes, for adapters with a faster way to make it. The iterable
+   * throws `ArchiveFallback` before yielding anything when it cannot; `undefined` means "never".
+   */
+  protected directTar(_treeId: ObjectId, _prefix: string, _common: TarCommon, _signal?: AbortSignal): AsyncIterable<Buffer[]> | undefined {
+    return undefined;
+  }
+
   async getCommit(ref: string, options?: GitCallOptions): Promise<ObjectId> {
     const id = await this.findCommit(ref, options);
     if (id === undefined) throw unknownCommit(ref, this.root);
@@ -168,11 +177,11 @@ export abstract class BaseGitRepository implements GitRepository {
   }
 
   archive(request: ArchiveRequest, options: GitCallOptions = {}): Readable {
-    // A pull-based generator: blobs are read only as fast as the consumer takes chunks.
-    return Readable.from(this.archiveChunks(request, options.signal), { objectMode: false });
+    // Pull-based: blobs are read only as fast as the consumer takes chunks.
+    return readableFromBatches(this.archiveChunks(request, options.signal));
   }
 
-  private async *archiveChunks(request: ArchiveRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  private async *archiveChunks(request: ArchiveRequest, signal?: AbortSignal): AsyncGenerator<Buffer[]> {
     assertCommitId(request.commit);
     const info = await this.commitInfo(request.commit, { signal });
     const { basePath, matcher } = resolveFilter(request);
@@ -180,13 +189,24 @@ export abstract class BaseGitRepository implements GitRepository {
     const baseEntry = await source.entryAt(basePath);
     const owner = ownerFields(request.owner);
     const group = ownerFields(request.group);
-    const tar = new TarWriter({ mtimeMs: info.timeMs, uid: owner.id, uname: owner.name, gid: group.id, gname: group.name });
+    const common: TarCommon = { mtimeMs: info.timeMs, uid: owner.id, uname: owner.name, gid: group.id, gname: group.name };
+    const tar = new TarWriter(common);
     if (baseEntry === undefined) {
-      yield* tar.finish();
+      yield tar.finish();
       return;
     }
     const prefix = normalizeRepoPath(request.prefix ?? '', 'archive prefix');
     const baseIsFile = baseEntry.type !== 'tree';
+    const unfiltered = (request.includePaths?.length ?? 0) === 0 && (request.excludePaths?.length ?? 0) === 0;
+    const direct = unfiltered && !baseIsFile ? this.directTar(baseEntry.objectId, prefix, common, signal) : undefined;
+    if (direct !== undefined) {
+      try {
+        yield* direct;
+        return;
+      } catch (error) {
+        if (!(error instanceof ArchiveFallback)) throw error;
+      }
+    }
     const nameOf = (rel: string): string => (prefix === '' ? rel : `${prefix}/${rel}`);
 
     let lastDir = '';
@@ -225,15 +245,15 @@ export abstract class BaseGitRepository implements GitRepository {
       }
     };
 
-    const unfiltered = (request.includePaths?.length ?? 0) === 0 && (request.excludePaths?.length ?? 0) === 0;
     const stream = unfiltered && !baseIsFile ? this.streamAllFiles(request.commit, basePath, signal) : undefined;
     if (stream !== undefined) {
       // Nothing filtered: the walk would yield every file below the base, so list and read in one go.
       for await (const batch of stream) {
         for (const f of batch) addEntry(f.entry, f.content);
-        for (const chunk of tar.take()) yield chunk;
+        const chunks = tar.take();
+        if (chunks.length > 0) yield chunks;
       }
-      yield* tar.finish();
+      yield tar.finish();
       return;
     }
 
@@ -246,7 +266,8 @@ export abstract class BaseGitRepository implements GitRepository {
       let content: Buffer | undefined;
       if (entry.type === 'blob') {
         while (at >= batch.length) {
-          for (const chunk of tar.take()) yield chunk;
+          const chunks = tar.take();
+          if (chunks.length > 0) yield chunks;
           if (signal?.aborted) throw abortReason(signal);
           const r = await iterator.next();
           if (r.done) throw new GitError('GIT_COMMAND_FAILED', `blob ${entry.objectId} of ${entry.path} could not be read`);
@@ -257,7 +278,7 @@ export abstract class BaseGitRepository implements GitRepository {
       }
       addEntry(entry, content);
     }
-    yield* tar.finish();
+    yield tar.finish();
   }
 
   /** Shared filtering for diff results: werf's mapping matcher on each changed path. */
@@ -265,6 +286,56 @@ export abstract class BaseGitRepository implements GitRepository {
     const { matcher } = resolveFilter(filter);
     return changes.filter((c) => matcher.isPathMatched(c.path));
   }
+}
+
+/**
+ * A byte stream over batches of chunks, one chunk per `read` (so a reader gets the chunks as they
+ * are, not concatenated): chunks of a batch at hand are pushed synchronously, and the source is
+ * pulled (asynchronously) only when a batch is used up.
+ */
+function readableFromBatches(source: AsyncIterator<Buffer[]>): Readable {
+  let batch: Buffer[] = [];
+  let at = 0;
+  let pulling = false;
+  const readable = new Readable({
+    // Nothing is read ahead beyond one chunk: batches are already buffered by the source.
+    highWaterMark: 1,
+    read() {
+      if (at < batch.length) {
+        readable.push(batch[at++]);
+        return;
+      }
+      if (pulling) return;
+      pulling = true;
+      const pull = async (): Promise<void> => {
+        for (;;) {
+          const r = await source.next();
+          if (r.done) {
+            pulling = false;
+            readable.push(null);
+            return;
+          }
+          batch = r.value;
+          at = 0;
+          if (batch.length > 0) {
+            // Cleared before the push: a push may synchronously ask for the next chunk.
+            pulling = false;
+            readable.push(batch[at++]);
+            return;
+          }
+        }
+      };
+      pull().catch((error: unknown) => readable.destroy(error as Error));
+    },
+    destroy(error, callback) {
+      // Ends the source (its `finally` stops child processes) once a pending pull settles.
+      void (source.return?.() ?? Promise.resolve()).then(
+        () => callback(error),
+        (e: unknown) => callback((error ?? e) as Error | null),
+      );
+    },
+  });
+  return readable;
 }
 
 function ownerFields(value: string | number | undefined): { id: number; name: string } {

@@ -19,7 +19,8 @@ import { normalizeRepoPath } from './paths.js';
 import { spawn } from 'node:child_process';
 import { binaryMissing, CatFileBatch, gitEnv, runGit } from './proc.js';
 import { streamTreeFiles, type FileWithContent } from './stream.js';
-import { ArchiveFallback, streamFromGitArchive } from './archive-source.js';
+import { tarFromGitArchive } from './archive-source.js';
+import { ArchiveFallback, type TarCommon } from './tar.js';
 import type {
   AncestryQuery,
   ChangedPath,
@@ -61,8 +62,6 @@ interface RawChild {
 
 const MAX_CACHED_ENTRIES = 2_000_000;
 
-/** Whether a global gitattributes file exists, per repository root (checked once per process). */
-const globalAttributesCache = new Map<string, Promise<boolean>>();
 
 export class NativeGitRepository extends BaseGitRepository {
   readonly root: string;
@@ -214,47 +213,24 @@ export class NativeGitRepository extends BaseGitRepository {
   }
 
   /**
-   * Unfiltered archives take contents from `git archive` (the floor itself) when no gitattributes
-   * can alter its output, else from `ls-tree` piped into `cat-file --batch`.
+   * Unfiltered archives are `git archive`'s own tar with rewritten headers (the floor itself)
+   * when no gitattributes can alter its output; else `streamAllFiles` feeds the generic writer.
    */
-  protected override async *streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
-    if (await this.noArchiveAttributes(commit, basePath, signal)) {
-      try {
-        yield* streamFromGitArchive({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
-        return;
-      } catch (error) {
-        if (!(error instanceof ArchiveFallback)) throw error;
-      }
-    }
-    yield* streamTreeFiles({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
+  protected override async *directTar(treeId: ObjectId, prefix: string, common: TarCommon, signal?: AbortSignal): AsyncIterable<Buffer[]> {
+    // Attributes in the tree are checked by `tarFromGitArchive`; the global and system ones are
+    // switched off there; the repository's own cannot be.
+    if (existsSync(path.join(this.gitDir, 'info', 'attributes'))) throw new ArchiveFallback('info/attributes applies');
+    const readTree = async (id: string): Promise<Buffer> => {
+      const obj = await this.read(id, signal);
+      if (obj?.type !== 'tree') throw new GitError('GIT_COMMAND_FAILED', `tree ${id} is missing from ${this.root}`, { data: { ref: id } });
+      return obj.content;
+    };
+    yield* tarFromGitArchive({ cwd: this.root, gitBinary: this.gitBinary, treeId, prefix, common, readTree, signal });
   }
 
-
-  /** No attributes file outside the listed subtree: info/attributes, the global one, or above `basePath`. */
-  private async noArchiveAttributes(commit: ObjectId, basePath: string, signal?: AbortSignal): Promise<boolean> {
-    if (existsSync(path.join(this.gitDir, 'info', 'attributes'))) return false;
-    let global = globalAttributesCache.get(this.root);
-    if (global === undefined) {
-      global = (async () => {
-        const r = await this.git(['config', '--get', 'core.attributesFile'], undefined, [0, 1]);
-        const configured = r.stdout.toString('utf8').trim().replace(/^~(?=\/)/, process.env.HOME ?? '~');
-        const xdg = process.env.XDG_CONFIG_HOME ?? path.join(process.env.HOME ?? '', '.config');
-        return existsSync(configured === '' ? path.join(xdg, 'git', 'attributes') : path.resolve(this.root, configured));
-      })();
-      globalAttributesCache.set(this.root, global);
-    }
-    if (await global) return false;
-    let treeId = await this.rootTree(commit, signal);
-    const parts = basePath === '' ? [] : basePath.split('/');
-    for (let k = 0; k <= parts.length; k++) {
-      const children = await this.readTree(treeId, signal);
-      if (k === parts.length) return true;
-      if (children.some((c) => c.name === '.gitattributes')) return false;
-      const next = children.find((c) => c.name === parts[k] && c.mode === '040000');
-      if (!next) return true;
-      treeId = next.objectId;
-    }
-    return true;
+  /** Unfiltered archives that `git archive` cannot make: `ls-tree` piped into `cat-file --batch`. */
+  protected override streamAllFiles(commit: ObjectId, basePath: string, signal?: AbortSignal): AsyncIterable<FileWithContent[]> {
+    return streamTreeFiles({ cwd: this.root, gitBinary: this.gitBinary, commit, basePath, signal });
   }
 
   protected async treeSource(commit: ObjectId, signal?: AbortSignal): Promise<TreeSource> {

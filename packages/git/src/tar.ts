@@ -14,6 +14,9 @@ export interface TarCommon {
   gname: string;
 }
 
+/** Thrown by a direct tar source before it yields anything when it cannot make this tar. */
+export class ArchiveFallback extends Error {}
+
 export type TarEntryType = 'file' | 'directory' | 'symlink';
 
 const BLOCK = 512;
@@ -46,6 +49,8 @@ const TYPEFLAG: Record<TarEntryType | 'pax', number> = { file: 48, directory: 53
 
 export class TarWriter {
   private buf = Buffer.alloc(CHUNK);
+  /** Start of the bytes of `buf` not yet taken. */
+  private from = 0;
   private pos = 0;
   private done: Buffer[] = [];
   private readonly templates = new Map<number, { block: Buffer; sum: number }>();
@@ -54,7 +59,15 @@ export class TarWriter {
 
   /** Bytes written and not yet taken. */
   get pendingBytes(): number {
-    return this.pos + this.done.reduce((n, b) => n + b.length, 0);
+    return this.pos - this.from + this.done.reduce((n, b) => n + b.length, 0);
+  }
+
+  /**
+   * The header block of an entry of this type and mode with an empty name, zero size and no link
+   * target (checksum field blank), and the sum of its bytes: the constant part of every header.
+   */
+  headerTemplate(type: TarEntryType, mode: number): { block: Buffer; sum: number } {
+    return this.template(TYPEFLAG[type], mode);
   }
 
   private template(typeflag: number, mode: number): { block: Buffer; sum: number } {
@@ -82,10 +95,11 @@ export class TarWriter {
 
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+    if (this.pos > this.from) this.done.push(this.buf.subarray(this.from, this.pos));
     // Zeroed chunks: padding after contents needs no fill.
     this.buf = Buffer.alloc(Math.max(CHUNK, n));
     this.pos = 0;
+    this.from = 0;
   }
 
   private header(typeflag: number, mode: number, name: string, prefix: string, size: number, linkname: string): void {
@@ -123,10 +137,11 @@ export class TarWriter {
     const padded = Math.ceil(content.length / BLOCK) * BLOCK;
     if (padded > CHUNK) {
       // Large contents go out as they are, without a copy.
-      if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+      if (this.pos > this.from) this.done.push(this.buf.subarray(this.from, this.pos));
       this.done.push(content);
       this.buf = Buffer.alloc(CHUNK);
       this.pos = padded - content.length;
+      this.from = 0;
       return;
     }
     this.reserve(padded);
@@ -136,7 +151,15 @@ export class TarWriter {
 
   /** Appends one entry. Directory names should end with `/`. */
   add(type: TarEntryType, name: string, mode: number, content?: Buffer, linkname = ''): void {
-    const size = type === 'file' ? (content?.length ?? 0) : 0;
+    this.addHeader(type, name, mode, type === 'file' ? (content?.length ?? 0) : 0, linkname);
+    if (type === 'file' && content !== undefined && content.length > 0) this.data(content);
+  }
+
+  /**
+   * Appends the header block(s) of one entry (a PAX header first when the name or link target
+   * does not fit); the caller supplies `size` content bytes zero-padded to 512 after them.
+   */
+  addHeader(type: TarEntryType, name: string, mode: number, size: number, linkname = ''): void {
     const split = splitName(name);
     const linkFits = Buffer.byteLength(linkname) <= 100;
     if (split === undefined || !linkFits) {
@@ -150,16 +173,15 @@ export class TarWriter {
     }
     const short = split ?? { prefix: '', name: name.slice(-100) };
     this.header(TYPEFLAG[type], mode, short.name, short.prefix, size, linkFits ? linkname : '');
-    if (type === 'file' && content !== undefined && content.length > 0) this.data(content);
   }
 
   /** Takes the completed output chunks (at least `min` bytes must be pending to take any). */
   take(min = CHUNK): Buffer[] {
     if (this.pendingBytes < min) return [];
-    if (this.pos > 0) {
-      this.done.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.alloc(CHUNK);
-      this.pos = 0;
+    if (this.pos > this.from) {
+      // Later entries go on in the same chunk, after the bytes taken.
+      this.done.push(this.buf.subarray(this.from, this.pos));
+      this.from = this.pos;
     }
     const out = this.done;
     this.done = [];
