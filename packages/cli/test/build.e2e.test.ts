@@ -118,6 +118,24 @@ describe('strata build with local Docker storage', () => {
     expect(run.stdout).toContain('deps=');
     expect(run.stdout).toContain('/out/public/index.html'); // the artifact's manifest, imported
     expect(run.stdout.trim().split('\n').slice(-2)).toEqual(['app', '/app']); // docker USER and WORKDIR
+
+    // plan: the stored stages are reused (up to the import checksum, known only during the build).
+    const planned = await strata(['plan', '--dir', dir, '--json']);
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as { images: { image: string; stages: { name: string; digest: string; decision: { kind: string; stageId?: string } }[] }[] };
+    const plannedApp = plan.images.find((image) => image.image === 'app');
+    expect(plannedApp?.stages.map((stage) => stage.decision.kind)).toEqual(['reuse', 'reuse', 'reuse', 'reuse']);
+    expect(plannedApp?.stages.map((stage) => stage.decision.stageId)).toEqual(app?.Stages.slice(0, 4).map((stage) => stage.StageID));
+
+    // explain: change the setup command; the setup stage would be rebuilt, and the first differing input is named.
+    writeFileSync(path.join(dir, 'werf.yaml'), readFileSync(path.join(dir, 'werf.yaml'), 'utf8').replace('  - sh /app/bin/configure.sh', '  - sh /app/bin/configure.sh --verbose'));
+    await runCommand('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', 'commit', '-q', '-am', 'change setup'], { cwd: dir });
+    const explained = await strata(['explain', 'app', '--stage', 'setup', '--dir', dir]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toMatch(/^stage setup {2}[0-9a-f]{56}$/m);
+    expect(explained.stdout).toMatch(/build: .*command\[0\]: "sh \/app\/bin\/configure\.sh" → "sh \/app\/bin\/configure\.sh --verbose" \(vs [0-9a-f]{56}-\d+\)/);
+    expect(explained.stdout).toContain('command[0] = "sh /app/bin/configure.sh --verbose"');
+    expect((await strata(['explain', 'app', '--stage', 'nope', '--dir', dir])).code).toBe(2);
   });
 
   it('builds multi-image in dependency order; the bundle carries its dependencies\' image names', async (ctx) => {
