@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import {
   STAGE_LABELS,
+  SingleFlight,
   compareStageIds,
   formatStageId,
   labelsToRecord,
@@ -66,6 +67,8 @@ async function withTagLock<T>(key: string, work: () => Promise<T>): Promise<T> {
  *
  * - Listing asks the engine once (`GET /images/json?filters={"label":["werf=<project>"]}`) and answers
  *   later non-live listings from that snapshot plus this object's own publishes; `live` lists again.
+ *   Concurrent first listings share one request (the engine answers a listing slowly when it holds
+ *   many images, and a build looks up several images at once).
  * - Finding inspects `PROJECT:DIGEST-TS`; a missing tag is `undefined`.
  * - Publishing tags the record's image as `PROJECT:DIGEST-TS`. When the image's labels differ from the
  *   record's (a copy from another store, a test image), a relabelled image is made first with a
@@ -77,6 +80,7 @@ export class DockerStageStore implements StageStore {
   readonly #docker: DockerStageStoreClient;
   readonly #pull: boolean;
   #snapshot: Map<string, StageId> | undefined;
+  readonly #listing = new SingleFlight<'list', Map<string, StageId>>();
 
   /** No I/O. */
   constructor(options: DockerStageStoreOptions) {
@@ -94,7 +98,11 @@ export class DockerStageStore implements StageStore {
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
     const { signal } = options;
     signal?.throwIfAborted();
-    if (!this.#snapshot || options.live) this.#snapshot = await this.#list(signal);
+    if (options.live) this.#snapshot = await this.#list(signal);
+    else if (!this.#snapshot) {
+      const listed = await this.#listing.run('list', (shared) => this.#list(shared), { signal });
+      this.#snapshot ??= listed;
+    }
     return [...this.#snapshot.values()].filter((id) => digest === undefined || id.digest === digest).sort(compareStageIds);
   }
 

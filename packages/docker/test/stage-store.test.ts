@@ -118,4 +118,29 @@ describe('DockerStageStore on the engine', () => {
     ).rejects.toMatchObject({ code: 'DOCKER_IMAGE_NOT_FOUND' });
     expect(await store.listStageIds(digest, { live: true })).toEqual([]);
   });
+
+  it('shares one engine listing among concurrent first listings', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const project = uniqueName('strata-store-e');
+    let listings = 0;
+    const counting = new Proxy(docker, {
+      get(target, key, receiver) {
+        if (key === 'listImages') {
+          return (...args: Parameters<typeof docker.listImages>) => {
+            listings++;
+            return target.listImages(...args);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const store = new DockerStageStore({ docker: counting, project });
+    const lists = await Promise.all(Array.from({ length: 5 }, () => store.listStageIds(undefined)));
+    expect(lists).toEqual([[], [], [], [], []]);
+    expect(listings).toBe(1);
+    await store.listStageIds(undefined);
+    expect(listings).toBe(1);
+    await store.listStageIds(undefined, { live: true });
+    expect(listings).toBe(2);
+  });
 });
