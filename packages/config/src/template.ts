@@ -101,7 +101,11 @@ export function renderTemplate(text: string, file: string, options: ConfigTempla
     werfEnv: options.werfEnv,
     commit: options.commit ?? NO_COMMIT,
   });
-  if ('error' in result) return { ok: false, problems: [templateProblem(result.error, { file, configPath, display, read })] };
+  if ('error' in result) {
+    const templatesDir = posix.normalize(options.templatesDir ?? '.werf').replace(/\/+$/, '');
+    const partialPaths = new Map(partials.map((p) => [p.path.startsWith(`${templatesDir}/`) ? p.path.slice(templatesDir.length + 1) : p.path, p.path]));
+    return { ok: false, problems: [templateProblem(result.error, { file, configPath, display, read, partialPaths })] };
+  }
 
   const sources: SourceText[] = [{ file, text }, ...partials.map((p) => ({ file: display(p.path), text: p.text }))];
   for (const [path, content] of read) sources.push({ file: display(path), text: content });
@@ -118,13 +122,36 @@ export function renderTemplate(text: string, file: string, options: ConfigTempla
 
 function templateProblem(
   error: TemplateError,
-  context: { file: string; configPath: string; display: (relative: string) => string; read: ReadonlyMap<string, string> },
+  context: {
+    file: string;
+    configPath: string;
+    display: (relative: string) => string;
+    read: ReadonlyMap<string, string>;
+    /** Partial template name → its project-relative path. */
+    partialPaths: ReadonlyMap<string, string>;
+  },
 ): ConfigProblem {
-  let file = error.file === '' ? context.file : context.display(error.file);
-  let line = Math.max(1, error.line);
-  let column = Math.max(1, error.column);
+  let source = error.file;
+  let line = error.line;
+  let column = error.column;
+  if (line < 1) {
+    // Some failures (include of an undefined template) carry no location of their own: use the
+    // innermost `template: NAME:LINE:COL:` of Go's message (COL is 0-based there).
+    const innermost = [...error.message.matchAll(/template: ([^:\s]+):(\d+):(\d+): /g)].at(-1);
+    if (innermost !== undefined) {
+      const name = innermost[1] ?? '';
+      source = name === context.configPath ? name : (context.partialPaths.get(name) ?? name);
+      line = Number(innermost[2]);
+      column = Number(innermost[3]) + 1;
+    } else {
+      source = context.configPath;
+    }
+  }
+  let file = source === '' ? context.file : context.display(source);
+  line = Math.max(1, line);
+  column = Math.max(1, column);
   let note = '';
-  if (/^tpl-\d+$/.test(error.file)) {
+  if (/^tpl-\d+$/.test(source)) {
     // `tpl` text has no file name; find the read file that has the failing action on that line.
     const node = /at <([^>]*)>: [^<]*$/.exec(error.message)?.[1];
     const owners = node === undefined ? [] : [...context.read].filter(([, content]) => content.split('\n')[error.line - 1]?.includes(node));
