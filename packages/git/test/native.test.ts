@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IsomorphicGitRepository, NativeGitRepository } from '../src/index.js';
@@ -99,6 +100,77 @@ describe('NativeGitRepository specifics', () => {
       }
       const listed = await native.listTree({ commit, basePath: 'src/vendor' });
       expect(listed).toEqual([{ path: 'src/vendor/lib', mode: '160000', type: 'commit', objectId: fx.commits.base }]);
+      await native.close();
+      await iso.close();
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('makes byte-identical tars from git archive for names and targets git archive encodes differently', async () => {
+    const fx = createFixtureRepository();
+    try {
+      const write = (p: string | Buffer, content: string | Buffer): void => {
+        const full = Buffer.isBuffer(p) ? Buffer.concat([Buffer.from(`${fx.dir}/`), p]) : path.join(fx.dir, p);
+        mkdirSync(path.dirname(full.toString()), { recursive: true });
+        writeFileSync(full, content);
+      };
+      const long = `sub/${'d'.repeat(70)}/${'e'.repeat(70)}`;
+      write(`${long}/split.txt`, 'ustar prefix\n');
+      write(`sub/${'x'.repeat(120)}/${'y'.repeat(120)}/${'z'.repeat(120)}.txt`, 'pax path\n');
+      write(`sub/${'n'.repeat(96)}`, 'a name of exactly 100 bytes\n');
+      write(`sub/${'m'.repeat(95)}/f`, 'a directory name of exactly 100 bytes\n');
+      write('sub/ünïcødé/ßtraße.txt', 'utf8\n');
+      write(Buffer.from([0x73, 0x75, 0x62, 0x2f, 0x6c, 0x61, 0x74, 0x69, 0x6e, 0xe9, 0x2e, 0x74, 0x78, 0x74]), 'latin-1 name\n');
+      write('sub/big.bin', Buffer.alloc(3 * 1024 * 1024 + 17, 7));
+      write('sub/crlf.txt', 'line one\nline two\n');
+      symlinkSync(`../${'t'.repeat(150)}`, path.join(fx.dir, 'sub/long-link'));
+      symlinkSync('t'.repeat(100), path.join(fx.dir, 'sub/link-100'));
+      fx.git('add', '-A');
+      fx.git('commit', '-q', '-m', 'edge cases');
+      // git archive would convert line endings under autocrlf; Strata archives raw blobs.
+      fx.git('config', 'core.autocrlf', 'true');
+      const native = await NativeGitRepository.open(fx.dir);
+      const iso = await IsomorphicGitRepository.open(fx.dir);
+      const commit = await native.headCommit();
+      for (const basePath of ['', 'sub', long]) {
+        for (const request of [{}, { prefix: 'app' }, { prefix: `/${'p'.repeat(80)}/${'q'.repeat(40)}/`, owner: 'www', group: 33 }]) {
+          const a = await readTar(native.archive({ commit, basePath, ...request }));
+          const b = await readTar(iso.archive({ commit, basePath, ...request }));
+          expect(a.bytes.equals(b.bytes)).toBe(true);
+          if (basePath === 'sub' && !('prefix' in request)) {
+            const byName = new Map(a.items.map((i) => [i.name, i]));
+            expect(byName.get('crlf.txt')?.content).toBe('line one\nline two\n');
+            expect(byName.get(`${'n'.repeat(96)}`)?.content).toBe('a name of exactly 100 bytes\n');
+            expect(byName.get('long-link')?.linkname).toBe(`../${'t'.repeat(150)}`);
+            expect(a.items.some((i) => i.name.endsWith('z.txt') && i.name.length > 360)).toBe(true);
+          }
+        }
+      }
+      await native.close();
+      await iso.close();
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('archives trees holding an empty tree like the isomorphic adapter (no entry for it)', async () => {
+    const fx = createFixtureRepository();
+    try {
+      const git = (args: string[], input?: string): string => execFileSync('git', args, { cwd: fx.dir, input, encoding: 'utf8' }).trim();
+      const empty = git(['hash-object', '-t', 'tree', '-w', '--stdin'], '');
+      const blob = git(['hash-object', '-w', '--stdin'], 'kept\n');
+      const sub = git(['mktree'], `040000 tree ${empty}\tempty\n100644 blob ${blob}\tfile.txt\n`);
+      const root = git(['mktree'], `040000 tree ${sub}\tsub\n`);
+      const commit = git(['commit-tree', root, '-m', 'empty tree'], undefined);
+      const native = await NativeGitRepository.open(fx.dir);
+      const iso = await IsomorphicGitRepository.open(fx.dir);
+      for (const basePath of ['', 'sub']) {
+        const a = await readTar(native.archive({ commit, basePath }));
+        const b = await readTar(iso.archive({ commit, basePath }));
+        expect(a.bytes.equals(b.bytes)).toBe(true);
+        expect(a.items.map((i) => i.name)).toEqual(basePath === '' ? ['sub/', 'sub/file.txt'] : ['file.txt']);
+      }
       await native.close();
       await iso.close();
     } finally {
