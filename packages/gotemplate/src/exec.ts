@@ -139,7 +139,7 @@ export class State {
     if (node === undefined) throw new ExecFailure(`template: ${name}: ${message}`, this.tree.src.parseName, 0, 0, name, inner);
     const src = node.src;
     const { line, byteCol, column } = locate(src.text, node.pos);
-    const context = truncateContext(node.toString());
+    const context = node.toString();
     throw new ExecFailure(
       `template: ${src.parseName}:${line}:${byteCol}: executing ${JSON.stringify(name)} at <${context}>: ${message}`,
       src.parseName,
@@ -476,16 +476,16 @@ export class State {
 
   private evalArg(dot: Val, typ: ParamType | undefined, n: ArgNode): GoValue {
     this.at(n);
-    if (n instanceof DotNode) return this.validateType(unwrap(dot.v, typ), typ);
+    if (n instanceof DotNode) return this.validateType(dot.v, typ);
     if (n instanceof NilNode) {
       if (typ !== undefined && canBeNil(typ)) return typ === 'value' ? null : zeroOf(typ);
       return this.errorf(`cannot assign nil to ${typ === undefined ? '<nil>' : paramTypeString(typ)}`);
     }
-    if (n instanceof FieldNode) return this.validateType(unwrap(this.evalFieldNode(dot, n, [n], MISSING).v, typ), typ);
-    if (n instanceof VariableNode) return this.validateType(unwrap(this.evalVariableNode(dot, n, [], MISSING).v, typ), typ);
+    if (n instanceof FieldNode) return this.validateType(this.evalFieldNode(dot, n, [n], MISSING).v, typ);
+    if (n instanceof VariableNode) return this.validateType(this.evalVariableNode(dot, n, [], MISSING).v, typ);
     if (n instanceof PipeNode) return this.validateType(this.evalPipeline(dot, n), typ);
     if (n instanceof IdentifierNode) return this.validateType(this.evalFunction(dot, n, n, [], MISSING).v, typ);
-    if (n instanceof ChainNode) return this.validateType(unwrap(this.evalChainNode(dot, n, [], MISSING).v, typ), typ);
+    if (n instanceof ChainNode) return this.validateType(this.evalChainNode(dot, n, [], MISSING).v, typ);
     if (typ === undefined || typ === 'any' || typ === 'value') return this.evalEmptyInterface(n);
     if (typ === 'bool') {
       if (n instanceof BoolNode) return n.value;
@@ -519,11 +519,6 @@ export class State {
   }
 }
 
-/** A nil interface in a field/slot stays nil for `any` and raw-value parameters. */
-function unwrap(v: GoValue, _typ: ParamType | undefined): GoValue {
-  return v;
-}
-
 function canBeNil(t: ParamType): boolean {
   if (t === 'value' || t === 'any' || t === 'func' || t === 'error') return true;
   return typeof t !== 'string';
@@ -536,10 +531,6 @@ function paramTypeString(t: ParamType): string {
 /** Go's `truth` for `and`/`or`/`not`: like `if`, ignoring values without a truth value. */
 export function truth(v: GoValue): boolean {
   return isTrue(v);
-}
-
-function truncateContext(s: string): string {
-  return s;
 }
 
 /** Runs `tree` with `data` as dot, returning the output. Throws {@link ExecFailure} on error. */

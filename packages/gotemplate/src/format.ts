@@ -12,7 +12,6 @@ import {
   GoMap,
   GoStruct,
   type GoValue,
-  isUnsigned,
   sortedKeys,
   typeName,
 } from './value.js';
@@ -367,7 +366,6 @@ function fmtInt(v: GoInt, verb: string, spec: Spec): string {
     digits = digits.padStart(spec.width - signLen - prefix.length, '0');
   }
   const sign = neg ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
-  void isUnsigned;
   return pad(sign + prefix + digits, { ...spec, zero: false });
 }
 
@@ -495,7 +493,6 @@ function formatG(f: number, prec: number, isV: boolean, sharp: boolean): string 
   let eprec = p;
   if (eprec > nd && nd >= dp) eprec = nd;
   if (shortest) eprec = 6;
-  void isV;
   if (sharp) eprec = shortest ? 6 : prec === 0 ? 1 : prec;
   const exp = dp - 1;
   if (f !== 0 && (exp < -4 || exp >= eprec)) {

@@ -5,8 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { eq } from './builtins.js';
-import { sprint, sprintf, sprintValue, goQuote } from './format.js';
+import { sprintf, sprintValue, goQuote } from './format.js';
 import {
   GoBytes,
   GoCallError,
@@ -801,8 +800,6 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return parts === undefined ? new GoList([], 'string', true) : stringList(parts);
   }), 'mustRegexSplit');
   add(f('regexQuoteMeta', [S], (s) => str(s).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')));
-  void sprint;
-  void eq;
   return m;
 }
 
