@@ -4,13 +4,13 @@
  * again (everything reused), and run. Skips with a reason without the services; fails under CI=true.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BuildReport } from '@strata/core';
 import { main } from '@strata/cli';
-import { REGISTRY, requireServices, runCommand } from '../../../test/support/services.js';
+import { REDIS_URL, REGISTRY, requireServices, runCommand } from '../../../test/support/services.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-cli-e2e-'));
@@ -259,5 +259,44 @@ describe('strata build with a primary repository', () => {
 
     const run = await runCommand('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', app?.DockerImageName ?? '', '-c', 'cat /etc/app/app.conf']);
     expect(run.stdout).toContain('deps=');
+  });
+});
+
+describe('strata build with primary, cache and final repositories and Redis locks', () => {
+  it('publishes to the primary and the cache, the final image to the final repository only', async (ctx) => {
+    await requireServices(ctx, 'docker', 'registry', 'redis');
+    const dir = path.join(scratch, `tiny-${unique()}`);
+    const project = `strata-cli-e2e-tiny-${unique()}`;
+    projects.push(project);
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, 'werf.yaml'),
+      `project: ${project}\nconfigVersion: 1\n---\nimage: app\nfrom: busybox:local\nshell:\n  beforeInstall:\n  - echo tiny > /tiny\n  install:\n  - cat /tiny > /tiny2\n`,
+    );
+    const git = ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid'];
+    await runCommand('git', ['init', '-q', '-b', 'main', dir]);
+    await runCommand('git', [...git, 'add', '-A'], { cwd: dir });
+    await runCommand('git', [...git, 'commit', '-q', '-m', 'tiny'], { cwd: dir });
+    const id = unique();
+    const [primary, cache, final] = ['primary', 'cache', 'final'].map((kind) => `${REGISTRY}/strata-cli-test-${id}-${kind}`) as [string, string, string];
+    const reportPath = path.join(scratch, `report-${unique()}.json`);
+    const result = await strata(['build', '--dir', dir, '--report-path', reportPath, '--final-repo', final], {
+      STRATA_REPO: primary,
+      WERF_CACHE_REPO_FAST: cache,
+      WERF_SYNCHRONIZATION: REDIS_URL,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = readReport(reportPath);
+    const stages = report.Images.app?.Stages ?? [];
+    expect(stages.map((stage) => stage.Status)).toEqual(['built', 'built', 'built']);
+    const tagsOf = async (repo: string): Promise<string[]> => {
+      const res = await fetch(`http://${REGISTRY}/v2/${repo.slice(REGISTRY.length + 1)}/tags/list`);
+      return res.status === 200 ? ((await res.json()) as { tags: string[] }).tags.sort() : [];
+    };
+    const ids = stages.map((stage) => stage.StageID).sort();
+    expect(await tagsOf(primary)).toEqual(ids);
+    expect(await tagsOf(cache)).toEqual(ids);
+    expect(await tagsOf(final)).toEqual([stages.at(-1)?.StageID]);
   });
 });
