@@ -26,6 +26,7 @@ import {
   wrapInt,
 } from './value.js';
 import { compareVersions, parseVersion, satisfies } from './semver.js';
+import { camelCaseToLowerCase, toCamelCase } from './xstrings.js';
 
 const f = (name: string, params: ParamType[], impl: (...a: GoValue[]) => GoValue, variadic?: ParamType): GoFunc =>
   new GoFunc(name, { params, variadic }, impl);
@@ -364,9 +365,6 @@ function wrap(str: string, width: number, newLine: string, wrapLongWords: boolea
   return out + sub(offset, len);
 }
 
-function splitWords(s: string): string[] {
-  return s.split(/[^\p{L}\p{N}]+|(?<=[\p{Ll}\p{N}])(?=\p{Lu})/u).filter((w) => w.length > 0);
-}
 
 function dict(...args: GoValue[]): GoMap {
   const m = new Map<string, GoValue>();
@@ -523,9 +521,9 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     return out;
   }));
   add(f('swapcase', [S], (s) => [...str(s)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('')));
-  add(f('snakecase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('_')));
-  add(f('kebabcase', [S], (s) => splitWords(str(s)).map((w) => w.toLowerCase()).join('-')));
-  add(f('camelcase', [S], (s) => str(s).split('_').map((w) => (w ? (w[0] ?? '').toUpperCase() + w.slice(1) : '')).join('')));
+  add(f('snakecase', [S], (s) => camelCaseToLowerCase(str(s), '_')));
+  add(f('kebabcase', [S], (s) => camelCaseToLowerCase(str(s), '-')));
+  add(f('camelcase', [S], (s) => toCamelCase(str(s))));
   add(f('wrap', [I, S], (l, s) => wrap(str(s), num(l), '\n', false)));
   add(f('wrapWith', [I, S, S], (l, sep, s) => wrap(str(s), num(l), str(sep), true)));
   add(f('contains', [S, S], (a, b) => str(b).includes(str(a))));

@@ -432,4 +432,7 @@ export const CASES: string[] = [
   '{{ b64dec "float64" }}|{{ b64dec "YQ=" }}|{{ b64dec "YQ===" }}|{{ b64dec "Y=Q=" }}|{{ b64dec "a" }}|{{ b64dec "YWJj" }}|{{ b64dec "YW=" }}|{{ b64dec "*" }}|{{ b64dec "YW\nJj" }}',
   '{{ nospace "é x" }}|{{ nospace "é" }}|{{ initials "élan vital" }}|{{ wrap 3 "abcdef gh" }}|{{ wrapWith 3 "|" "abcdef gh" }}',
   '{{ slice (list) }}|{{ slice (list 1 2 3) 1 }}|{{ slice (list 1 2 3) 1 2 }}|{{ printf "%#v %#v %#v" 1.0 (list 1.5) "s" }}|{{ printf "%b %b" 1.0 5 }}',
+  '{{ snakecase "HTTPServer" }} {{ snakecase "Bld4Floor" }} {{ snakecase "HTTP2xx" }} {{ snakecase "%v" }} {{ snakecase "a-b c__d" }} {{ snakecase "ÀbcDéf" }} {{ snakecase "x1y2" }} {{ snakecase "ABC" }} {{ snakecase "_x_" }}',
+  '{{ kebabcase "FirstName" }} {{ kebabcase "first name" }} {{ kebabcase "v1.2.3" }} {{ kebabcase "a.b-C" }} {{ kebabcase "12ab" }} {{ kebabcase "ab12" }} {{ kebabcase "AB12cd" }}',
+  '{{ camelcase "http_server" }} {{ camelcase "_x" }} {{ camelcase "a--b" }} {{ camelcase "x" }} {{ camelcase "__" }} {{ camelcase "hello world" }} {{ camelcase "ÀB_cD" }}',
 ];

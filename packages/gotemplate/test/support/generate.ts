@@ -34,7 +34,7 @@ const fieldPath = fc.oneof(
 const literal = fc.oneof(
   fc.integer({ min: -20, max: 20 }).map(String),
   fc.constantFrom('0', '1', '2', '1.5', '0.0', '1e3', "'a'", '0x10', '-3'),
-  fc.constantFrom('"x"', '"a,b,c"', '""', '"%v"', '"é"', '`raw`', '"a b"', '"1.2.3"'),
+  fc.constantFrom('"x"', '"a,b,c"', '""', '"%v"', '"é"', '`raw`', '"a b"', '"1.2.3"', '"HTTPServer2xx"', '"first_name-x"', '"Bld4Floor"'),
   fc.constantFrom('true', 'false'),
 );
 
@@ -52,7 +52,7 @@ const FUNCS: readonly [string, number][] = [
   ['slice', 3], ['index', 3], ['regexFind', 2], ['regexReplaceAll', 3], ['regexSplit', 3], ['trimAll', 2], ['nospace', 1], ['abbrev', 2],
   ['splitn', 3], ['dig', 3], ['pluck', 2], ['merge', 2], ['toPrettyJson', 1], ['b64dec', 1], ['round', 2], ['floor', 1], ['ceil', 1],
   ['addf', 2], ['mulf', 2], ['divf', 2], ['subf', 2], ['seq', 2], ['untilStep', 3], ['chunk', 2], ['without', 2], ['initial', 1],
-  ['initials', 1], ['swapcase', 1], ['wrap', 2], ['hasSuffix', 2],
+  ['initials', 1], ['swapcase', 1], ['snakecase', 1], ['kebabcase', 1], ['camelcase', 1], ['wrap', 2], ['hasSuffix', 2],
   ['sha1sum', 1], ['adler32sum', 1], ['base', 1], ['dir', 1], ['ext', 1], ['clean', 1], ['semver', 1], ['min', 2], ['maxf', 2],
   ['div', 2], ['mod', 2], ['biggest', 2], ['toDecimal', 1], ['float64', 1], ['kindIs', 2], ['typeIs', 2], ['get', 2], ['set', 3],
   ['unset', 2], ['pick', 2], ['omit', 2], ['prepend', 2], ['mustFirst', 1], ['last', 1], ['uniq', 1], ['b32enc', 1], ['untitle', 1],
