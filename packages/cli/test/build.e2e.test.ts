@@ -172,6 +172,10 @@ describe('strata build with local Docker storage', () => {
     expect(result.stderr).toContain('echo "about to fail" && exit 7');
     expect(result.stderr).toMatch(/exit code: 7/);
     expect(result.stderr).toMatch(/\| about to fail/);
+
+    const unknown = await strata(['build', '--dir', dir, 'no-such-image']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/UNKNOWN_IMAGE/);
   });
 
   it('config errors exit 2 with located problems; a directory outside git exits 2', async () => {
