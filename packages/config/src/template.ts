@@ -190,25 +190,25 @@ interface SourceLine {
   file: string;
   /** 1-based line in `file`. */
   line: number;
-  /** Indentation of the source line. */
-  indent: number;
-  /** Matches a rendered line (without its indentation) that this line can produce. */
+  /**
+   * Matches a whole rendered line this line can produce: any indentation, then the literal runs
+   * (one capture group each, `d` flag for their offsets) with anything in place of each action.
+   */
   pattern: RegExp;
-  /** Length of the literal text before the first action (after the indentation); Infinity when none. */
-  literalPrefix: number;
-  /** 1-based column of the first action on the line, if any. */
-  actionColumn: number | undefined;
+  /** The 1-based source column where each literal run (capture group) starts, after indentation. */
+  runColumns: number[];
+  /** 1-based source column of the first non-blank character (or action) of the line. */
+  firstColumn: number;
 }
-
-/** Marks where an action was in a source line; never appears in YAML text. */
-const ACTION = '\u0000';
 
 /**
  * Maps rendered lines back to template lines by their literal text: a rendered line belongs to a
  * source line when it equals the line's literal parts with anything in place of each action
  * (indentation ignored, since `nindent`/`indent` shift it). Lines that only hold actions, or no
  * text, are never candidates. Ambiguity (a line repeated in several places) is settled by the
- * neighbouring lines; when it stays ambiguous, or nothing matches, the position is unknown.
+ * neighbouring lines; when it stays ambiguous, or nothing matches, the position is unknown. A
+ * column inside a literal run maps to the same character in the template; a column in text an
+ * action produced maps to that action.
  */
 class LineIndex {
   readonly #byFile = new Map<string, (SourceLine | undefined)[]>();
@@ -225,10 +225,8 @@ class LineIndex {
 
   locate(rendered: readonly string[], line: number, column: number): TemplateLocation | undefined {
     const text = rendered[line - 1];
-    if (text === undefined) return undefined;
-    const body = text.trimStart();
-    if (body.trim() === '') return undefined;
-    const candidates = this.#all.filter((s) => s.pattern.test(body));
+    if (text === undefined || text.trim() === '') return undefined;
+    const candidates = this.#all.filter((s) => s.pattern.test(text));
     let best: SourceLine | undefined;
     if (candidates.length === 1) {
       best = candidates[0];
@@ -239,10 +237,7 @@ class LineIndex {
       if (top > 0 && winners.length === 1) best = winners[0]?.c;
     }
     if (best === undefined) return undefined;
-    const renderedIndent = text.length - body.length;
-    const offset = column - 1 - renderedIndent;
-    const mappedColumn = offset < 0 ? best.indent + 1 : offset < best.literalPrefix ? best.indent + offset + 1 : (best.actionColumn ?? best.indent + 1);
-    return { file: best.file, line: best.line, column: mappedColumn };
+    return { file: best.file, line: best.line, column: mapColumn(best, text, column) };
   }
 
   /** How many of the 3 nearest non-blank lines on each side match the candidate's neighbours. */
@@ -258,12 +253,36 @@ class LineIndex {
         while (s >= 0 && s < lines.length && lines[s] === undefined) s += direction;
         const source = lines[s];
         const text = rendered[r];
-        if (source === undefined || text === undefined || !source.pattern.test(text.trimStart())) break;
+        if (source === undefined || text === undefined || !source.pattern.test(text)) break;
         score++;
       }
     }
     return score;
   }
+}
+
+/** The template column of rendered `column` (1-based) on a rendered line `text` produced by `source`. */
+function mapColumn(source: SourceLine, text: string, column: number): number {
+  const match = source.pattern.exec(text);
+  const indices = match?.indices;
+  if (indices === undefined) return source.firstColumn;
+  const offset = column - 1;
+  const firstRun = indices[1];
+  // In the indentation: the same distance before the first character (indentation may differ).
+  if (firstRun !== undefined && offset < firstRun[0] && text.slice(0, firstRun[0]).trim() === '') {
+    return Math.max(1, source.firstColumn - (firstRun[0] - offset));
+  }
+  let column1 = source.firstColumn;
+  for (let group = 1; group < indices.length; group++) {
+    const span = indices[group];
+    const runColumn = source.runColumns[group - 1];
+    if (span === undefined || runColumn === undefined) continue;
+    const [from, to] = span;
+    if (offset < from) break; // in an action's output before this run
+    if (offset < to) return runColumn + (offset - from);
+    column1 = runColumn + (to - from); // just after this run: the next action starts here
+  }
+  return column1;
 }
 
 function nextNonBlank(lines: readonly string[], from: number, direction: number): number {
@@ -274,27 +293,76 @@ function nextNonBlank(lines: readonly string[], from: number, direction: number)
 
 /** Per line of a source (index = line - 1): its matcher, or undefined for lines that cannot be located. */
 function sourceLines(source: SourceText): (SourceLine | undefined)[] {
-  // Replace every action by one ACTION mark followed by the newlines it spanned, so line numbers hold.
-  const stripped = source.text.replace(/\{\{[\s\S]*?\}\}/g, (action) => ACTION + '\n'.repeat((action.match(/\n/g) ?? []).length));
-  const originals = source.text.split('\n');
-  return stripped.split('\n').map((raw, index) => {
-    const lineText = raw.replace(/\r$/, '');
-    const body = lineText.trimStart();
-    const literal = body.replaceAll(ACTION, '').trim();
-    if (literal === '' || literal === '---') return undefined;
-    const parts = body.replace(/\s+$/, '').split(ACTION);
-    const pattern = new RegExp(`^${parts.map(escapeRegExp).join('.*?')}\\s*$`, 's');
-    const first = body.indexOf(ACTION);
-    const actionAt = originals[index]?.indexOf('{{') ?? -1;
-    return {
+  const text = source.text;
+  const actions = [...text.matchAll(/\{\{[\s\S]*?\}\}/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  const out: (SourceLine | undefined)[] = [];
+  let lineStart = 0;
+  let next = 0; // first action that may touch this line
+  text.split('\n').forEach((rawLine, index) => {
+    const lineText = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    const lineEnd = lineStart + lineText.length;
+    // Literal runs of the line between the actions that overlap it.
+    const runs: { start: number; text: string }[] = [];
+    const gaps: boolean[] = []; // gaps[i]: an action comes before run i
+    let cursor = lineStart;
+    let pendingAction = false;
+    while (next < actions.length && (actions[next]?.[1] ?? 0) <= lineStart) next++;
+    for (let a = next; a < actions.length; a++) {
+      const [from, to] = actions[a] as readonly [number, number];
+      if (from >= lineEnd) break;
+      if (from > cursor) {
+        runs.push({ start: cursor, text: text.slice(cursor, from) });
+        gaps.push(pendingAction);
+      }
+      pendingAction = true;
+      cursor = Math.max(cursor, to);
+    }
+    if (cursor < lineEnd) {
+      runs.push({ start: cursor, text: text.slice(cursor, lineEnd) });
+      gaps.push(pendingAction);
+      pendingAction = false;
+    }
+    const trailingAction = pendingAction;
+    lineStart += rawLine.length + 1;
+
+    const literal = runs.map((r) => r.text).join('').trim();
+    if (literal === '' || literal === '---') {
+      out.push(undefined);
+      return;
+    }
+    // Indentation: leading blanks of a first run that starts the line.
+    const first = runs[0];
+    if (first !== undefined && !gaps[0]) {
+      const trimmed = first.text.trimStart();
+      first.start += first.text.length - trimmed.length;
+      first.text = trimmed;
+    }
+    const last = runs[runs.length - 1];
+    if (last !== undefined && !trailingAction) last.text = last.text.trimEnd();
+    // Runs as capture groups; a wildcard wherever an action was (consecutive ones merged).
+    const parts: { start: number; text: string }[] = [];
+    let pattern = '^\\s*';
+    let wildcard = false;
+    runs.forEach((run, i) => {
+      if (gaps[i] === true) wildcard = true;
+      if (run.text === '') return;
+      if (wildcard) pattern += '.*?';
+      wildcard = false;
+      pattern += `(${escapeRegExp(run.text)})`;
+      parts.push(run);
+    });
+    if (wildcard || trailingAction) pattern += '.*?';
+    pattern += '\\s*$';
+    const lineOffset = lineStart - rawLine.length - 1;
+    out.push({
       file: source.file,
       line: index + 1,
-      indent: lineText.length - body.length,
-      pattern,
-      literalPrefix: first < 0 ? Number.POSITIVE_INFINITY : first,
-      actionColumn: actionAt < 0 ? undefined : actionAt + 1,
-    };
+      pattern: new RegExp(pattern, 'sd'),
+      runColumns: parts.map((r) => r.start - lineOffset + 1),
+      firstColumn: (first?.start ?? lineOffset) - lineOffset + 1,
+    });
   });
+  return out;
 }
 
 function escapeRegExp(text: string): string {
