@@ -165,6 +165,7 @@ async function templateOptions(
     allowedEnv,
     werfEnv: options.werfEnv,
     commit,
+    signal,
   };
   for (let pass = 0; pass < MAX_DISCOVERY_PASSES; pass++) {
     signal?.throwIfAborted();

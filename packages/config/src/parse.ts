@@ -41,7 +41,7 @@ const IMAGE_NAME_MAX_LENGTH = 255;
 /**
  * Parses and validates werf.yaml text. Pure and synchronous. Returns the complete resolved config,
  * or every problem found (with file, line and column in `text`); never a partial config.
- * Does not throw on any input; an {@link InternalError} means a bug in this package.
+ * Does not throw on any input (only the abort reason of `template.signal`); an {@link InternalError} means a bug in this package.
  *
  * When a document has YAML syntax errors, the other documents are still validated one by one, but
  * the checks that need the whole file (meta present, references, cycles) are skipped, since the
@@ -51,6 +51,8 @@ export function parseConfig(text: string, options: ParseConfigOptions): ParseRes
   try {
     return parseUnchecked(text, options);
   } catch (error) {
+    const signal = options.template?.signal;
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof RangeError) {
       // Deeply nested input can exhaust the stack inside the YAML library or our walker.
       return {

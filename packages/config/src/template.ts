@@ -47,6 +47,8 @@ export interface ConfigTemplateOptions {
   readonly werfEnv?: string | undefined;
   /** `.Commit`. @default hash "" and the Unix epoch (no commit, e.g. a plain directory) */
   readonly commit?: ConfigCommit | undefined;
+  /** Stops a long render (checked between `range` iterations); rendering then throws the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Where a rendered position came from. */
@@ -100,6 +102,7 @@ export function renderTemplate(text: string, file: string, options: ConfigTempla
     allowedEnv: options.allowedEnv,
     werfEnv: options.werfEnv,
     commit: options.commit ?? NO_COMMIT,
+    signal: options.signal,
   });
   if ('error' in result) {
     const templatesDir = posix.normalize(options.templatesDir ?? '.werf').replace(/\/+$/, '');

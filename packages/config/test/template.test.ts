@@ -270,6 +270,14 @@ secrets:
     expect(byCode.get('UNSUPPORTED_GIT_URL')).toMatchObject({ file: join(dir, '.werf/images.tmpl'), line: 6 });
   });
 
+  it('rejects with the abort reason when aborted while loading a template', async () => {
+    await writeTree(dir, { ...DECKHOUSE_MODULE, 'werf.yaml': `${DECKHOUSE_MODULE['werf.yaml'] ?? ''}{{- range until 1000 }}{{ end }}\n` });
+    const controller = new AbortController();
+    const pending = load({ signal: controller.signal });
+    controller.abort(new Error('stop rendering'));
+    await expect(pending).rejects.toThrow('stop rendering');
+  });
+
   it('leaves a plain config untouched (no template options, same positions)', async () => {
     await writeTree(dir, { 'werf.yaml': 'project: demo\nconfigVersion: 1\n---\nimage: a\nfrom: alpine\nshel: []\n' });
     const [problem] = await problems();
