@@ -7,7 +7,8 @@
  *   obtained a heartbeat line at least every {@link HEARTBEAT_MS} naming what is still running, so a
  *   log is never silent for minutes. On a terminal, started stages are shown too.
  * - `json`: one JSON object per line (`{"type":"stageFinished",…}`), the engine's events plus
- *   `output` lines of build containers; the plan event carries its text.
+ *   `output` lines of build containers and `heartbeat` objects (same period); the plan event carries
+ *   its text.
  */
 import type { BuildEvent, ImageOutcome, StageStatus } from '@strata/core';
 import { redactCredentials } from '@strata/errors';
@@ -89,9 +90,9 @@ export class ProgressPrinter {
     this.#lastWrite = this.#now();
   }
 
-  /** Starts the heartbeat (text mode only). */
+  /** Starts the heartbeat. */
   start(): void {
-    if (this.#options.mode !== 'text' || this.#timer !== undefined) return;
+    if (this.#timer !== undefined) return;
     const every = this.#options.heartbeatMs ?? HEARTBEAT_MS;
     const set = this.#options.setInterval ?? ((callback: () => void, ms: number) => setInterval(callback, ms).unref());
     // Ticks at a third of the period so the silence never exceeds it by much.
@@ -108,6 +109,11 @@ export class ProgressPrinter {
   heartbeat(): void {
     const now = this.#now();
     if (this.#running.size === 0 || now - this.#lastWrite < (this.#options.heartbeatMs ?? HEARTBEAT_MS)) return;
+    if (this.#options.mode === 'json') {
+      const running = [...this.#running].map(([key, since]) => ({ stage: key, elapsedMs: now - since }));
+      this.#write(`${JSON.stringify({ type: 'heartbeat', running })}\n`);
+      return;
+    }
     const running = [...this.#running].map(([key, since]) => `${key} (${formatDuration(now - since)})`);
     this.#write(`… still working: ${running.join(', ')}\n`);
   }

@@ -41,9 +41,6 @@ function manualPrinter(mode: 'text' | 'json', tty = false) {
         tick?.();
       }
     },
-    get ticking() {
-      return tick !== undefined;
-    },
   };
 }
 
@@ -105,20 +102,20 @@ describe('progress formatting', () => {
     expect(lines).toEqual(['[app] setup: … (cccccccccccc)']);
   });
 
-  it('prints newline-delimited JSON events with --json, without a heartbeat', () => {
-    const { printer, lines, advance, ticking } = manualPrinter('json');
+  it('prints newline-delimited JSON events with --json, heartbeats included', () => {
+    const { printer, lines, advance } = manualPrinter('json');
     printer.start();
-    expect(ticking).toBe(false);
     printer.onEvent({ type: 'plan', plan: { sets: [], images: [] }, text: '┌ plan' });
     printer.onEvent({ type: 'stageStarted', image: 'app', stage: 'from' as StageName, digest: digest('d') });
     advance(60_000);
     printer.onEvent(finished('app', 'from', 'reused', 5));
     printer.onOutput('hello', { image: 'app', stage: 'from' });
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events.map((event) => event.type)).toEqual(['plan', 'stageStarted', 'stageFinished', 'output']);
+    expect(events.map((event) => event.type)).toEqual(['plan', 'stageStarted', 'heartbeat', 'heartbeat', 'stageFinished', 'output']);
+    expect(events[2]).toEqual({ type: 'heartbeat', running: [{ stage: 'app/from', elapsedMs: 30_000 }] });
     expect(events[0]).toEqual({ type: 'plan', text: '┌ plan' });
-    expect(events[2]).toMatchObject({ image: 'app', stage: 'from', status: 'reused', durationMs: 5 });
-    expect(events[3]).toEqual({ type: 'output', image: 'app', stage: 'from', line: 'hello' });
+    expect(events[4]).toMatchObject({ image: 'app', stage: 'from', status: 'reused', durationMs: 5 });
+    expect(events[5]).toEqual({ type: 'output', image: 'app', stage: 'from', line: 'hello' });
   });
 });
 

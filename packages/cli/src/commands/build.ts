@@ -23,7 +23,7 @@ export const build = defineCommand({
   },
   optionHelp: {
     ...projectOptionHelp,
-    json: 'Print newline-delimited JSON events instead of text (plan, stageStarted, stageFinished, imageDone, output, summary)',
+    json: 'Print newline-delimited JSON events instead of text (plan, stageStarted, stageFinished, imageDone, output, heartbeat, summary)',
     ...BUILD_OPTION_HELP,
   },
   examples: [
