@@ -64,7 +64,7 @@ describe('rendered-to-template positions', () => {
           }
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 50 },
     );
   });
 
@@ -87,7 +87,7 @@ describe('rendered-to-template positions', () => {
           expect([problem.line, problem.column], `${original.code} at ${original.line}:${original.column}`).toEqual([original.line, original.column]);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 50 },
     );
     expect(mapped / total).toBeGreaterThan(0.5);
   });
