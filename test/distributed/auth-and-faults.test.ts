@@ -6,6 +6,8 @@
  * Skips with a reason without the services or the docker-registry binary; fails under CI=true.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +90,7 @@ describe('a registry behind a proxy failing 10% of requests', () => {
       const faults = Object.values(proxy.stats.faults).reduce((sum, n) => sum + n, 0);
       const summary = `${faults} faults in ${proxy.stats.requests} proxied requests ${JSON.stringify(proxy.stats.faults)}`;
       await ctx.annotate(summary);
+      console.log(summary);
       // Whatever happened, nothing is half-published: checked directly on the registry, not through the proxy.
       expect(await findBrokenTags(`${REGISTRY}/${name}`)).toEqual([]);
       expect(run.code, `${summary}\n${describeRun(run)}`).toBe(0);
@@ -98,6 +101,62 @@ describe('a registry behind a proxy failing 10% of requests', () => {
     }
   }, 300_000);
 });
+
+describe('a registry behind a proxy failing 10% of the requests of Strata\'s own client', () => {
+  // The Docker daemon's requests (User-Agent `docker/…`) go straight to the registry; everything else
+  // (the CLI's registry client) through the faulty proxy. Separates the client's resilience from the
+  // daemon push's (see the test above).
+  it('takes a build, and leaves no tag on a missing manifest or blob', async (ctx) => {
+    await requireServices(ctx, 'docker', 'registry', 'redis');
+    const proxy = await startFaultProxy(REGISTRY, { failureRate: 0.1, seed: Date.now() % 100_000 });
+    const router = await startRouter((req) => (/^docker\//.test(req.headers['user-agent'] ?? '') ? REGISTRY : proxy.host));
+    try {
+      const made = await project('stapel-app');
+      const name = `strata-dist/client-faults-${unique()}`;
+      const reportPath = path.join(scratch, `${made.project}-client-faults.json`);
+      const run = await runStrata(['build', '--dir', made.dir, '--repo', `${router.host}/${name}`, '--synchronization', REDIS_URL, '--report-path', reportPath]);
+      const faults = Object.values(proxy.stats.faults).reduce((sum, n) => sum + n, 0);
+      const summary = `${faults} faults in ${proxy.stats.requests} requests of the client; ${router.routed[REGISTRY] ?? 0} daemon requests direct`;
+      await ctx.annotate(summary);
+      console.log(summary);
+      expect(await findBrokenTags(`${REGISTRY}/${name}`)).toEqual([]);
+      expect(run.code, `${summary}\n${describeRun(run)}`).toBe(0);
+      expect(faults).toBeGreaterThan(0);
+      expect(router.routed[REGISTRY] ?? 0).toBeGreaterThan(0);
+      for (const stage of reportStages(readReport(reportPath))) expect(await findManifest(`${REGISTRY}/${name}`, stage.id), stage.id).toBeDefined();
+    } finally {
+      await router.close();
+      await proxy.close();
+    }
+  }, 300_000);
+});
+
+/** A loopback HTTP proxy that streams each request to the upstream `route` picks (Host kept, so Locations point back here). */
+async function startRouter(route: (req: IncomingMessage) => string): Promise<{ host: string; routed: Record<string, number>; close(): Promise<void> }> {
+  const routed: Record<string, number> = {};
+  const server = createServer((req, res) => {
+    const upstream = route(req);
+    routed[upstream] = (routed[upstream] ?? 0) + 1;
+    const [hostname, port] = upstream.split(':');
+    const out = request({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => req.socket.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    routed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 function readReportText(file: string): string {
   try {
