@@ -7,8 +7,9 @@
  * Only valid when nothing can make `git archive` differ from the raw tree: no gitattributes
  * (`export-ignore`, `export-subst`) and no empty trees (which Strata does not archive, having no
  * file below them). Every tree below it is read (alongside the archive) to check that; global
- * and system attributes are switched off; the caller checks the repository's `info/attributes`. Entries `git archive` encodes differently (long
- * names, non-UTF-8 names or link targets) are re-encoded with `TarWriter`.
+ * and system attributes are switched off; the caller checks the repository's `info/attributes`.
+ * Entries `git archive` encodes differently (long names, non-UTF-8 names or link targets) are
+ * re-encoded with `TarWriter`.
  */
 import { spawn } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
@@ -46,7 +47,7 @@ function scanRawTree(content: Buffer, subtrees: string[]): number {
   let i = 0;
   while (i < content.length) {
     const nul = content.indexOf(0, i);
-    if (nul < 0) throw new GitError('GIT_COMMAND_FAILED', 'malformed tree object');
+    if (nul < 0 || nul + 21 > content.length) throw new GitError('GIT_COMMAND_FAILED', 'malformed tree object');
     entries += 1;
     // Modes: 40000 (tree), 100644, 100755, 120000, 160000.
     if (content[i] === 52) {
@@ -102,7 +103,7 @@ function cString(buf: Buffer, from: number, length: number): string {
   return buf.toString('utf8', from, end < 0 || end > from + length ? from + length : end);
 }
 
-/** Whether `length` bytes at `from` (up to a NUL) are ASCII or valid UTF-8, with their byte sum. */
+/** The byte sum of a NUL-padded field, or -1 when its bytes are not valid UTF-8. */
 function fieldSum(buf: Buffer, from: number, length: number): number {
   let sum = 0;
   let high = 0;
