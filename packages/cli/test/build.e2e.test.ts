@@ -173,6 +173,11 @@ describe('strata build with local Docker storage', () => {
     expect(result.stderr).toMatch(/exit code: 7/);
     expect(result.stderr).toMatch(/\| about to fail/);
 
+    const json = await strata(['build', '--dir', dir, '--json']);
+    expect(json.code).toBe(1);
+    const last = JSON.parse(json.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(last).toMatchObject({ type: 'failure', exitCode: 1, code: 'BUILD_FAILED', image: 'app', stage: 'install' });
+
     const unknown = await strata(['build', '--dir', dir, 'no-such-image']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/UNKNOWN_IMAGE/);

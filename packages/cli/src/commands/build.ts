@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { redactCredentials } from '@strata/errors';
+import { redactCredentials, StrataError } from '@strata/errors';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../io.js';
 import { BUILD_OPTION_HELP, PRECEDENCE_NOTE, resolveBuildOptions } from '../options.js';
@@ -7,6 +7,18 @@ import { formatSummary, ProgressPrinter } from '../progress.js';
 import { writeReportFile } from '../report-file.js';
 import { compose } from '../wiring/compose.js';
 import { loadOrReport, projectOptionHelp, projectOptions, reportFailure, storageOptions } from './shared.js';
+
+/** What a `--json` consumer needs of a failure: the code, the message, and for a failed build the image and stage. */
+function failureFields(error: unknown): Record<string, unknown> {
+  if (!(error instanceof StrataError)) return { message: redactCredentials(error instanceof Error ? error.message : String(error)) };
+  const data = error.data as { image?: unknown; stage?: unknown } | undefined;
+  return {
+    code: error.code,
+    message: error.message,
+    image: typeof data?.image === 'string' ? data.image : undefined,
+    stage: typeof data?.stage === 'string' ? data.stage : undefined,
+  };
+}
 
 export const build = defineCommand({
   path: ['build'],
@@ -23,7 +35,7 @@ export const build = defineCommand({
   },
   optionHelp: {
     ...projectOptionHelp,
-    json: 'Print newline-delimited JSON events instead of text (plan, stageStarted, stageFinished, imageDone, output, heartbeat, summary)',
+    json: 'Print newline-delimited JSON events instead of text (plan, stageStarted, stageFinished, imageDone, output, heartbeat, then summary or failure)',
     ...BUILD_OPTION_HELP,
   },
   examples: [
@@ -72,7 +84,9 @@ export const build = defineCommand({
       return ExitCode.ok;
     } catch (error) {
       printer.stop();
-      return reportFailure('strata build', error, io);
+      const code = reportFailure('strata build', error, io);
+      if (json) io.stdout(`${JSON.stringify({ type: 'failure', exitCode: code, ...failureFields(error) })}\n`);
+      return code;
     } finally {
       await composition.close();
     }
