@@ -177,4 +177,41 @@ describe('NativeGitRepository specifics', () => {
       fx.remove();
     }
   });
+
+  it('stops a git-archive-based tar when the signal aborts or the reader goes away mid-stream', async () => {
+    const fx = createFixtureRepository();
+    try {
+      for (let i = 0; i < 4; i++) writeFileSync(path.join(fx.dir, `big-${i}.bin`), Buffer.alloc(2 * 1024 * 1024, i));
+      fx.git('add', '-A');
+      fx.git('commit', '-q', '-m', 'big files');
+      const repo = await NativeGitRepository.open(fx.dir);
+      const commit = await repo.headCommit();
+      const controller = new AbortController();
+      const stream = repo.archive({ commit }, { signal: controller.signal });
+      let seen = 0;
+      await expect(
+        (async () => {
+          for await (const chunk of stream) {
+            seen += (chunk as Buffer).length;
+            controller.abort(new Error('enough'));
+          }
+        })(),
+      ).rejects.toThrow('enough');
+      expect(seen).toBeGreaterThan(0);
+      expect(seen).toBeLessThan(8 * 1024 * 1024);
+
+      const early = repo.archive({ commit });
+      for await (const chunk of early) {
+        expect((chunk as Buffer).length).toBeGreaterThan(0);
+        break;
+      }
+      expect(early.destroyed).toBe(true);
+      // The adapter still works after both.
+      const whole = await readTar(repo.archive({ commit }));
+      expect(whole.items.filter((i) => i.name.startsWith('big-')).map((i) => i.content.length)).toEqual([2097152, 2097152, 2097152, 2097152]);
+      await repo.close();
+    } finally {
+      fx.remove();
+    }
+  });
 });
