@@ -224,6 +224,20 @@ function fromJsonValue(v: unknown): GoValue {
   return new GoMap(m);
 }
 
+/** regexp.MustCompile: the panic names the pattern. */
+function mustCompile(pattern: string, flags = ''): RegExp {
+  try {
+    return goRegex(pattern, flags);
+  } catch (e) {
+    const backquotable = [...pattern].every((c) => {
+      const code = c.codePointAt(0) ?? 0;
+      return c !== '`' && c !== '\ufeff' && code !== 0x7f && (code >= 0x20 || c === '\t');
+    });
+    const q = backquotable ? '`' + pattern + '`' : goQuote(pattern);
+    throw new GoCallError(`regexp: Compile(${q}): ${(e as Error).message}`);
+  }
+}
+
 /** Go regexp syntax → JS RegExp (RE2 subset). */
 export function goRegex(pattern: string, flags = ''): RegExp {
   let p = pattern.replace(/\(\?P</g, '(?<');
@@ -786,17 +800,19 @@ export function createSprigFunctions(): Map<string, GoFunc> {
     }
   }));
   add(f('mustRegexMatch', [S, S], (r, s) => goRegex(str(r)).test(str(s))));
-  const findAll = (r: GoValue, s: GoValue, n: GoValue): GoValue =>
-    stringList(findAllIndex(goRegex(str(r)), str(s), num(n)).map(([a, b]) => str(s).slice(a, b)));
-  add(f('regexFindAll', [S, S, I], findAll));
-  add(f('mustRegexFindAll', [S, S, I], findAll));
-  add(f('regexFind', [S, S], (r, s) => goRegex(str(r)).exec(str(s))?.[0] ?? ''), 'mustRegexFind');
-  add(f('regexReplaceAll', [S, S, S], (r, s, repl) => str(s).replace(goRegex(str(r), 'g'), goReplacement(str(repl)))), 'mustRegexReplaceAll');
-  add(f('regexReplaceAllLiteral', [S, S, S], (r, s, repl) => str(s).replace(goRegex(str(r), 'g'), () => str(repl))), 'mustRegexReplaceAllLiteral');
-  add(f('regexSplit', [S, S, I], (r, s, n) => {
-    const parts = goRegexSplit(goRegex(str(r)), str(s), num(n));
-    return parts === undefined ? new GoList([], 'string', true) : stringList(parts);
-  }), 'mustRegexSplit');
+  // The plain variants use regexp.MustCompile (a panic naming the pattern), the must* ones Compile.
+  for (const must of [false, true]) {
+    const re = (r: GoValue, flags = ''): RegExp => (must ? goRegex(str(r), flags) : mustCompile(str(r), flags));
+    const name = (n: string): string => (must ? 'must' + n[0]?.toUpperCase() + n.slice(1) : n);
+    add(f(name('regexFind'), [S, S], (r, s) => re(r).exec(str(s))?.[0] ?? ''));
+    add(f(name('regexReplaceAll'), [S, S, S], (r, s, repl) => str(s).replace(re(r, 'g'), goReplacement(str(repl)))));
+    add(f(name('regexReplaceAllLiteral'), [S, S, S], (r, s, repl) => str(s).replace(re(r, 'g'), () => str(repl))));
+    add(f(name('regexFindAll'), [S, S, I], (r, s, n) => stringList(findAllIndex(re(r), str(s), num(n)).map(([a, b]) => str(s).slice(a, b)))));
+    add(f(name('regexSplit'), [S, S, I], (r, s, n) => {
+      const parts = goRegexSplit(re(r), str(s), num(n));
+      return parts === undefined ? new GoList([], 'string', true) : stringList(parts);
+    }));
+  }
   add(f('regexQuoteMeta', [S], (s) => str(s).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')));
   return m;
 }

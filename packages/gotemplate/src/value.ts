@@ -28,10 +28,14 @@ export type FloatKind = 'float64' | 'float32';
 
 /** A Go integer of a specific kind. */
 export class GoInt {
+  readonly value: number;
   constructor(
-    readonly value: number,
+    value: number,
     readonly kind: IntKind = 'int',
-  ) {}
+  ) {
+    // Integers have no negative zero.
+    this.value = value === 0 ? 0 : value;
+  }
 }
 
 /** A Go floating-point number. */
