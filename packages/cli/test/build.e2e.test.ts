@@ -271,8 +271,8 @@ describe('strata build with a primary repository', () => {
   });
 });
 
-describe('strata build with primary, cache and final repositories and Redis locks', () => {
-  it('publishes to the primary and the cache, the final image to the final repository only', async (ctx) => {
+describe('strata build with primary, cache, final and secondary repositories and Redis locks', () => {
+  it('publishes to the primary and the cache, the final image to the final repository only; a secondary is copied from', async (ctx) => {
     await requireServices(ctx, 'docker', 'registry', 'redis');
     const dir = path.join(scratch, `tiny-${unique()}`);
     const project = `strata-cli-e2e-tiny-${unique()}`;
@@ -307,5 +307,14 @@ describe('strata build with primary, cache and final repositories and Redis lock
     expect(await tagsOf(primary)).toEqual(ids);
     expect(await tagsOf(cache)).toEqual(ids);
     expect(await tagsOf(final)).toEqual([stages.at(-1)?.StageID]);
+
+    // Another installation reading this primary as a secondary copies the stages, keeping their ids.
+    const other = `${REGISTRY}/strata-cli-test-${id}-other`;
+    const copied = await strata(['build', '--dir', dir, '--report-path', reportPath, '--repo', other, '--secondary-repo', primary]);
+    expect(copied.code).toBe(0);
+    const copiedStages = readReport(reportPath).Images.app?.Stages ?? [];
+    expect(copiedStages.map((stage) => stage.Status)).toEqual(['copied', 'copied', 'copied']);
+    expect(copiedStages.map((stage) => stage.StageID)).toEqual(stages.map((stage) => stage.StageID));
+    expect(await tagsOf(other)).toEqual(ids);
   });
 });
