@@ -10,8 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigProblem } from '@strata/config';
 
 const CORPUS = join(import.meta.dirname, 'corpus');
+// Seeds without templates, and without merge keys: a mutation can make a merge key refer to its own
+// anchor, whose outcome ("nested too deeply", or thousands of problems) depends on the stack depth
+// left at the time, so the two parses compared here could disagree for reasons unrelated to mapping.
 const SEEDS = readdirSync(CORPUS, { withFileTypes: true })
-  .filter((e) => e.isDirectory() && !readFileSync(join(CORPUS, e.name, 'werf.yaml'), 'utf8').includes('{{'))
+  .filter((e) => e.isDirectory() && !/\{\{|<<:/.test(readFileSync(join(CORPUS, e.name, 'werf.yaml'), 'utf8')))
   .map((e) => readFileSync(join(CORPUS, e.name, 'werf.yaml'), 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n'));
 
 const TYPOS = ['shel', 'fromm', 'imag', 'dockerfil', 'gti', 'too', 'ad', 'instal', 'stup', 'ENVV'];
