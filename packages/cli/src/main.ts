@@ -1,13 +1,14 @@
 import { StrataError, redactCredentials } from '@strata/errors';
 import { commandUsage, parseCommandArgs, UsageError, type Command } from './command.js';
 import { build } from './commands/build.js';
+import { configRender } from './commands/config-render.js';
 import { configShow, configValidate } from './commands/config.js';
 import { explain } from './commands/explain.js';
 import { plan } from './commands/plan.js';
 import { ExitCode, type CliIo } from './io.js';
 
 /** Every leaf command, in the order `strata --help` lists them. */
-export const commands: readonly Command[] = [build, plan, explain, configValidate, configShow] as readonly Command[];
+export const commands: readonly Command[] = [build, plan, explain, configValidate, configShow, configRender] as readonly Command[];
 
 function topLevelUsage(): string {
   const width = Math.max(...commands.map((command) => command.path.join(' ').length));
