@@ -11,6 +11,7 @@ import { main } from '@strata/cli';
 import { configRender } from '../src/commands/config-render.js';
 import { GitCommitConfigSource } from '../src/wiring/config-source.js';
 import { NativeGitRepository } from '@strata/git';
+import { describeConfigSourceContract } from '@strata/config/testing';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-cli-template-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -267,4 +268,16 @@ describe('GitCommitConfigSource', () => {
       await repository.close();
     }
   });
+});
+
+let contractRuns = 0;
+describeConfigSourceContract('GitCommitConfigSource (project in a subdirectory)', async (files) => {
+  const { repo, head } = repositoryWith(`contract-${++contractRuns}`, files);
+  write(path.join(repo, 'modules', 'my-module'), { 'werf.yaml': 'uncommitted: change\n', 'untracked.txt': 'x\n' }); // not in the commit
+  const repository = await NativeGitRepository.open(repo);
+  return {
+    source: new GitCommitConfigSource(repository, { commit: head, projectPath: 'modules/my-module' }),
+    commit: { hash: head, date: new Date(Number(COMMIT_TIME) * 1000) },
+    dispose: () => repository.close(),
+  };
 });

@@ -105,9 +105,10 @@ export class WorkingTreeConfigSource implements ConfigSource {
     return out.sort();
   }
 
-  findCommit(options: ConfigSourceCallOptions = {}): Promise<ConfigCommit | undefined> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that an abort is a rejection, as the port says
+  async findCommit(options: ConfigSourceCallOptions = {}): Promise<ConfigCommit | undefined> {
     options.signal?.throwIfAborted();
-    return Promise.resolve(this.#commit);
+    return this.#commit;
   }
 }
 

@@ -39,6 +39,7 @@ export class GitCommitConfigSource implements ConfigSource {
   }
 
   async findFile(file: string, options: ConfigSourceCallOptions = {}): Promise<string | undefined> {
+    options.signal?.throwIfAborted();
     const repoPath = this.#toRepoPath(file);
     if (repoPath === undefined) return undefined;
     const bytes = await this.#git.findFile(this.#commit, repoPath, { signal: options.signal });
@@ -46,6 +47,7 @@ export class GitCommitConfigSource implements ConfigSource {
   }
 
   async listFiles(dir: string, options: ConfigSourceCallOptions = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
     this.#listing ??= this.#listAll(options.signal);
     const listing = this.#listing;
     listing.catch(() => {
@@ -57,6 +59,7 @@ export class GitCommitConfigSource implements ConfigSource {
   }
 
   async findCommit(options: ConfigSourceCallOptions = {}): Promise<ConfigCommit> {
+    options.signal?.throwIfAborted();
     const info = await this.#git.commitInfo(this.#commit, { signal: options.signal });
     return { hash: info.id, date: new Date(info.timeMs) };
   }
