@@ -5,11 +5,19 @@
  * The last printed line is the JSON summary.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { RegistryClient, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import { promisify } from 'node:util';
+import { RegistryClient, RegistryStageStore, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import { startFaultProxy } from '../../packages/registry/test/support/fault-proxy.js';
 import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
 import { findRegistryBinary, startRegistry } from '../../packages/registry/test/support/registry-process.js';
+import { probeRegistry } from '../../test/support/services.js';
+import { BENCH_PROJECT, SHARED_REGISTRY, buildOnce, fillNoise, noiseRepository, noopExecutor, rawListTags, type BuildMeasure } from './noop.js';
+
+const execFileAsync = promisify(execFile);
 
 interface Result {
   name: string;
@@ -169,6 +177,79 @@ try {
 } finally {
   await registry.stop();
 }
+
+// 6. No-op builds over repositories holding 10,000 and 50,000 tags (the shared registry of
+//    scripts/services.sh, where the filled repositories persist across runs).
+const shared = await probeRegistry(`http://${SHARED_REGISTRY}`);
+if (!shared.available) throw new Error(`bench:registry needs the registry of scripts/services.sh: ${shared.reason}`);
+for (const count of [10_000, 50_000]) {
+  const repository = noiseRepository(count);
+  const fill = await fillNoise(repository, count);
+  console.log(`noise ${count}: ${fill.added} tags added in ${round(fill.ms / 1000)} s`);
+  // The filling build: stores every stage of the project among the noise (a no-op when already there).
+  const filling = await buildOnce(repository);
+  console.log(`noise ${count}: filling build ${filling.built} of ${filling.stages} stages built`);
+  const raw: number[] = [];
+  const storeListing: number[] = [];
+  const builds: BuildMeasure[] = [];
+  for (let run = 0; run < 5; run++) {
+    let t = performance.now();
+    const listed = await rawListTags(repository);
+    raw.push(performance.now() - t);
+    if (listed.length < count) throw new Error(`${repository.toString()} holds ${listed.length} tags, fewer than ${count}`);
+    // The candidate lookup alone: a fresh store's first listing (client listing + stage-id parsing).
+    const listingClient = new RegistryClient();
+    const store = new RegistryStageStore(repository, { client: listingClient, tagCache: new TagListCache(listingClient), project: BENCH_PROJECT });
+    t = performance.now();
+    await store.listStageIds(undefined);
+    storeListing.push(performance.now() - t);
+    const executor = noopExecutor();
+    const build = await buildOnce(repository, { executor });
+    if (build.built > 0) throw new Error(`the no-op build built ${build.built} stages`);
+    builds.push(build);
+  }
+  const last = builds.at(-1) as BuildMeasure;
+  const listings = last.byOperation.listTags ?? 0;
+  const perStage = last.requests - listings;
+  console.log(`noise ${count}: no-op build requests ${JSON.stringify(last.byOperation)} over ${last.stages} stages`);
+  results.push({ name: `noop.${count}tags.listings`, value: last.listings, unit: 'listings', baseline: null, ratio: null, target: 1, pass: last.listings <= 1 });
+  results.push({ name: `noop.${count}tags.listRequests`, value: listings, unit: 'requests', baseline: null, ratio: null, target: null, pass: null });
+  results.push({ name: `noop.${count}tags.perStageRequests`, value: perStage, unit: 'requests', baseline: null, ratio: null, target: 0, pass: perStage === 0 });
+  // The store's listing alone vs the floor; then the whole registry part of a no-op build (first
+  // request to last answer: the listing plus the per-stage record reads, which run in chain order).
+  results.push(ratioResult(`noop.${count}tags.storeListing`, 'ms', median(storeListing), median(raw), 1.5));
+  results.push(ratioResult(`noop.${count}tags.lookup`, 'ms', median(builds.map((b) => b.registryMs)), median(raw), 1.5));
+  results.push(ratioResult(`noop.${count}tags.build`, 'ms', median(builds.map((b) => b.ms)), median(raw), null));
+}
+
+// 7. Four no-op builders of one project at once (four OS processes) vs one, against the 10,000-tag
+//    repository: wall time including process start, and the slowest in-process build time.
+const builderScript = path.join(import.meta.dirname, 'noop-builder.ts');
+const runBuilders = async (n: number): Promise<{ wallMs: number; buildMs: number; cpuMs: number }> => {
+  const t = performance.now();
+  const outputs = await Promise.all(
+    Array.from({ length: n }, () =>
+      execFileAsync(process.execPath, ['--conditions=@strata/source', '--import', 'tsx', builderScript, '10000'], { cwd: path.resolve(import.meta.dirname, '../..') }),
+    ),
+  );
+  const wallMs = performance.now() - t;
+  const builds = outputs.map((out) => JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number; built: number; cpuMs: number });
+  if (builds.some((b) => b.built !== 0)) throw new Error('a concurrent no-op builder built stages');
+  return { wallMs, buildMs: Math.max(...builds.map((b) => b.ms)), cpuMs: builds.reduce((sum, b) => sum + b.cpuMs, 0) };
+};
+const one: { wallMs: number; buildMs: number; cpuMs: number }[] = [];
+const four: { wallMs: number; buildMs: number; cpuMs: number }[] = [];
+for (let run = 0; run < 3; run++) {
+  one.push(await runBuilders(1));
+  four.push(await runBuilders(4));
+}
+results.push(ratioResult('builders.4vs1.wall', 'ms', median(four.map((r) => r.wallMs)), median(one.map((r) => r.wallMs)), 1.5));
+results.push(ratioResult('builders.4vs1.slowestBuild', 'ms', median(four.map((r) => r.buildMs)), median(one.map((r) => r.buildMs)), null));
+// CPU of the builder processes (start-up included) against the wall time of one: with 2 cores, four
+// builders whose CPU time nears their wall time cannot finish within 1.5x of one.
+results.push({ name: 'builders.1.cpu', value: round(median(one.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
+results.push({ name: 'builders.4.cpuTotal', value: round(median(four.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
+results.push({ name: 'machine.cpus', value: availableParallelism(), unit: 'cpus', baseline: null, ratio: null, target: null, pass: null });
 
 for (const r of results) console.log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` (baseline ${r.baseline}, ratio ${r.ratio})`}${r.pass === null ? '' : r.pass ? ' pass' : ' FAIL'}`);
 console.log(JSON.stringify({ bench: 'registry', results }));

@@ -83,6 +83,7 @@ describe('four builders of one project against one registry and the Redis lock',
     // Every report names the one stored id of each stage.
     for (const stage of stages) expect(byDigest.get(stage.digest), `${stage.image}/${stage.name}`).toContain(stage.id);
     const builtCount = stages.filter((stage) => stage.status === 'built').length;
+    console.log(`four builders: ${tags.length} tags stored; statuses per process: ${parsed.map((report) => JSON.stringify(countBy(reportStages(report).map((stage) => stage.status)))).join(' ')}`);
     const distinctIds = new Set(stages.map((stage) => stage.id)).size;
     // Each stage id was built by at most one process (the others reused it).
     expect(builtCount).toBeLessThanOrEqual(distinctIds);
@@ -127,6 +128,7 @@ describe('a lock holder killed with kill -9', () => {
       }
       // Redis expires the dead holder's key at most one lease after its last renewal; the margin
       // covers the waiter's poll interval and the push of the stage by the daemon.
+      console.log(`kill -9 test: stage published ${publishedAfterMs ?? 'never'} ms after the holder (lease ${ttlMs} ms) was killed`);
       expect(publishedAfterMs, 'the stage was not published after the holder died').toBeDefined();
       expect(publishedAfterMs).toBeLessThanOrEqual(ttlMs + 4000);
       const run = await build.done;
@@ -213,6 +215,12 @@ describe('a stage whose manifest was deleted from the registry', () => {
     expect(await findBrokenTags(repo)).toEqual([]);
   }, 300_000);
 });
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
