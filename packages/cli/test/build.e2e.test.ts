@@ -161,6 +161,48 @@ describe('strata build with local Docker storage', () => {
     expect(project).toMatch(/^strata-cli-e2e-multi-image-/);
   });
 
+  it('builds a Go-templated config rendered from the HEAD commit (env allowed with --allow-env, .Files from git)', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const { dir } = await exampleRepo('stapel-app');
+    const project = `strata-cli-e2e-templated-${unique()}`;
+    projects.push(project);
+    mkdirSync(path.join(dir, '.werf'), { recursive: true });
+    writeFileSync(path.join(dir, '.werf', 'greeting.tmpl'), '{{- define "greeting" }}hello from {{ .name }}{{ end }}\n');
+    writeFileSync(path.join(dir, 'motd.txt'), 'committed motd\n');
+    writeFileSync(
+      path.join(dir, 'werf.yaml'),
+      [
+        `project: {{ env "PROJECT_NAME" }}`,
+        'configVersion: 1',
+        '---',
+        'image: hello',
+        'from: busybox:local',
+        'shell:',
+        '  install:',
+        `  - echo '{{ include "greeting" (dict "name" "templates") }}' > /greeting`,
+        `  - echo '{{ .Files.Get "motd.txt" | trim }}' > /motd`,
+        '',
+      ].join('\n'),
+    );
+    const git = ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid'];
+    await runCommand('git', ['add', '-A'], { cwd: dir });
+    await runCommand('git', [...git, 'commit', '-q', '-m', 'templated config'], { cwd: dir });
+    // Uncommitted edits are not part of the build (giterminism).
+    writeFileSync(path.join(dir, 'motd.txt'), 'uncommitted motd\n');
+
+    const forbidden = await strata(['build', '--dir', dir], { PROJECT_NAME: project });
+    expect(forbidden.code).toBe(2);
+    expect(forbidden.stderr).toMatch(/PROJECT_NAME/);
+
+    const reportPath = path.join(scratch, `report-${unique()}.json`);
+    const result = await strata(['build', '--dir', dir, '--allow-env', 'PROJECT_NAME', '--report-path', reportPath], { PROJECT_NAME: project });
+    expect(result.code, result.stderr).toBe(0);
+    const image = readReport(reportPath).Images.hello?.DockerImageName ?? '';
+    expect(image.startsWith(`${project}:`)).toBe(true);
+    const run = await runCommand('docker', ['run', '--rm', '--network', 'none', image, 'cat', '/greeting', '/motd']);
+    expect(run.stdout).toBe('hello from templates\ncommitted motd\n');
+  });
+
   it('a failing command exits 1 naming the image, the stage, the command and its output', async (ctx) => {
     await requireServices(ctx, 'docker');
     const { dir } = await exampleRepo('stapel-app', (text) =>

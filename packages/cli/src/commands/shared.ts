@@ -10,6 +10,7 @@ export const projectOptions = {
   dir: { type: 'string' },
   config: { type: 'string' },
   'allow-context-add-files': { type: 'boolean' },
+  'allow-env': { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
@@ -17,6 +18,7 @@ export const projectOptionHelp = {
   dir: 'Project directory, inside a git work tree (default: the current directory)',
   config: 'Config file, relative to --dir (default: werf.yaml, then werf.yml)',
   'allow-context-add-files': 'Permit contextAddFiles (files outside git; breaks giterminism)',
+  'allow-env': 'Let config templates read this environment variable with env (repeatable; adds to werf-giterminism.yaml)',
   json: 'Machine-readable output (JSON)',
 } as const;
 
@@ -29,11 +31,18 @@ export const storageOptions = {
 
 /** Loads the config; prints warnings, or the problems (returning `undefined`: exit 2). */
 export async function loadOrReport(
-  values: { dir?: string | undefined; config?: string | undefined; 'allow-context-add-files'?: boolean | undefined },
+  values: { dir?: string | undefined; config?: string | undefined; 'allow-context-add-files'?: boolean | undefined; 'allow-env'?: string[] | undefined },
   io: CliIo,
 ): Promise<Extract<LoadedProject, { ok: true }> | undefined> {
-  const options: ProjectOptions = { dir: values.dir, config: values.config, allowContextAddFiles: values['allow-context-add-files'] };
+  const options: ProjectOptions = {
+    dir: values.dir,
+    config: values.config,
+    allowContextAddFiles: values['allow-context-add-files'],
+    allowedEnv: values['allow-env'] ?? [],
+    env: io.env,
+  };
   const loaded = await loadProject(options, io.cwd, io.signal);
+  if (loaded.notice !== undefined) io.stderr(`note: ${loaded.notice}\n`);
   const problems = loaded.ok ? loaded.warnings : loaded.problems;
   for (const problem of problems) io.stderr(`${formatProblem(problem)}\n`);
   if (!loaded.ok) {

@@ -17,28 +17,50 @@ import { NativeGitRepository, type GitRepository } from '@strata/git';
 import { createStageLock, type ClosableStageLock } from '@strata/locks';
 import { DockerConfigCredentialStore, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
 import type { Env, StorageOptions } from '../options.js';
+import { openConfigSource } from './config-source.js';
 import { DockerDaemonIngest } from './docker-daemon-ingest.js';
 import { SettlingExecutor } from './settling-executor.js';
 
 /** Longest wait for running executor calls (their container cleanup) when closing. */
 export const SETTLE_TIMEOUT_MS = 30_000;
 
-/** What `--dir`, `--config` and `--allow-context-add-files` select. */
+/** What `--dir`, `--config`, `--allow-env` and `--allow-context-add-files` select. */
 export interface ProjectOptions {
   dir?: string | undefined;
   config?: string | undefined;
   allowContextAddFiles?: boolean | undefined;
+  /** Variables templates may read with `env` (besides `werf-giterminism.yaml`'s list). */
+  allowedEnv?: readonly string[] | undefined;
+  /** The environment `env` reads from. @default {} */
+  env?: Env | undefined;
 }
 
 export type LoadedProject =
-  | { ok: true; dir: string; config: ResolvedConfig; warnings: readonly ConfigProblem[] }
-  | { ok: false; problems: readonly ConfigProblem[] };
+  | { ok: true; dir: string; config: ResolvedConfig; warnings: readonly ConfigProblem[]; notice?: string | undefined }
+  | { ok: false; problems: readonly ConfigProblem[]; notice?: string | undefined };
 
-/** Reads and validates the project's config (no git yet). */
+/**
+ * Reads, renders and validates the project's config from the HEAD commit (giterminism: what is built is
+ * what is committed), falling back to the working tree outside git with a `notice` to print.
+ */
 export async function loadProject(options: ProjectOptions, cwd: string, signal?: AbortSignal): Promise<LoadedProject> {
   const dir = path.resolve(cwd, options.dir ?? '.');
-  const result = await loadConfig(dir, { configPath: options.config, allowContextAddFiles: options.allowContextAddFiles === true, signal });
-  return result.ok ? { ok: true, dir, config: result.config, warnings: result.warnings } : { ok: false, problems: result.problems };
+  const opened = await openConfigSource(dir, { signal });
+  try {
+    const result = await loadConfig(dir, {
+      source: opened.source,
+      env: options.env ?? {},
+      allowedEnv: options.allowedEnv ?? [],
+      configPath: options.config,
+      allowContextAddFiles: options.allowContextAddFiles === true,
+      signal,
+    });
+    return result.ok
+      ? { ok: true, dir, config: result.config, warnings: result.warnings, notice: opened.notice }
+      : { ok: false, problems: result.problems, notice: opened.notice };
+  } finally {
+    await opened.close();
+  }
 }
 
 /** A Docker client for the engine `DOCKER_HOST` names in `env` (`unix://` or `tcp://`), else the default socket. */
