@@ -30,16 +30,9 @@ import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { BASE_IMAGE, generateProject, type DockerBenchProject } from './generate.js';
 import { strataBuild, type StrataBuildResult } from './strata.js';
+import { printBenchSummary, type BenchResult } from '../support/summary.js';
 
-interface Result {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  target: number | null;
-  pass: boolean | null;
-}
+type Result = BenchResult;
 
 const IMAGES = 20;
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
@@ -287,4 +280,4 @@ try {
 } finally {
   cleanup();
 }
-console.log(JSON.stringify({ bench: 'docker', results }));
+printBenchSummary('docker', results);

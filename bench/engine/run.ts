@@ -14,6 +14,7 @@ import { NativeGitRepository } from '../../packages/git/src/index.js';
 import { MemoryStageLock, MemoryStageStore, createEngine } from '../../packages/core/src/index.js';
 import { FakeExecutor } from '../../packages/core/src/testing.js';
 import { generateRepo } from '../git/generate.js';
+import { printBenchSummary, type BenchResult } from '../support/summary.js';
 
 const IMAGES = 200;
 const BASES = 4;
@@ -134,7 +135,7 @@ const round = (v: number): number => Math.round(v * 10) / 10;
 // `ratio`/`target` compare against the budget (3 × floor + 1 ms per image), so `ratio ≤ target` is the pass rule
 // as in the other benches; the bare ratio to the ls-tree floor is reported alongside, for information.
 const ratio = (value: number, baseline: number): number => Number((value / baseline).toPrecision(3));
-const results = [
+const results: BenchResult[] = [
   {
     name: 'noopRebuild.200images',
     value: round(noopMs),
@@ -147,4 +148,4 @@ const results = [
   { name: 'noopRebuild.vsGitLsTree', value: round(noopMs), unit: 'ms', baseline: round(floorMs), ratio: ratio(noopMs, floorMs), target: null, pass: null },
   { name: 'gitLsTree.floor', value: round(floorMs), unit: 'ms', baseline: null, ratio: null, target: null, pass: null },
 ];
-console.log(JSON.stringify({ bench: 'engine', results }));
+printBenchSummary('engine', results);

@@ -10,16 +10,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateRepo, prng } from './generate.js';
+import { printBenchSummary, type BenchResult } from '../support/summary.js';
 
-interface Result {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  target: number | null;
-  pass: boolean | null;
-}
+type Result = BenchResult;
 
 interface Paired {
   ms: number;
@@ -95,4 +88,4 @@ for (const adapter of ['native', 'isomorphic']) {
   const rssMb = Math.round(m.peakRssBytes / 2 ** 20);
   results.push({ name: `${adapter}.peakRss`, value: rssMb, unit: 'MiB', baseline: null, ratio: null, target: native ? 300 : null, pass: native ? rssMb <= 300 : null });
 }
-console.log(JSON.stringify({ bench: 'git', results }));
+printBenchSummary('git', results);
