@@ -6,10 +6,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { build as esbuild } from 'esbuild';
 import { RegistryClient, RegistryStageStore, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import { startFaultProxy } from '../../packages/registry/test/support/fault-proxy.js';
 import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
@@ -191,6 +193,7 @@ for (const count of [10_000, 50_000]) {
   console.log(`noise ${count}: filling build ${filling.built} of ${filling.stages} stages built`);
   const raw: number[] = [];
   const storeListing: number[] = [];
+  const clientListing: number[] = [];
   const builds: BuildMeasure[] = [];
   for (let run = 0; run < 5; run++) {
     let t = performance.now();
@@ -203,6 +206,10 @@ for (const count of [10_000, 50_000]) {
     t = performance.now();
     await store.listStageIds(undefined);
     storeListing.push(performance.now() - t);
+    // The client's listing alone (all pages, de-duplicated, sorted), to tell client from store costs.
+    t = performance.now();
+    await new RegistryClient().listTags(repository);
+    clientListing.push(performance.now() - t);
     const executor = noopExecutor();
     const build = await buildOnce(repository, { executor });
     if (build.built > 0) throw new Error(`the no-op build built ${build.built} stages`);
@@ -217,21 +224,33 @@ for (const count of [10_000, 50_000]) {
   results.push({ name: `noop.${count}tags.perStageRequests`, value: perStage, unit: 'requests', baseline: null, ratio: null, target: 0, pass: perStage === 0 });
   // The store's listing alone vs the floor; then the whole registry part of a no-op build (first
   // request to last answer: the listing plus the per-stage record reads, which run in chain order).
+  results.push(ratioResult(`noop.${count}tags.clientListing`, 'ms', median(clientListing), median(raw), null));
   results.push(ratioResult(`noop.${count}tags.storeListing`, 'ms', median(storeListing), median(raw), 1.5));
   results.push(ratioResult(`noop.${count}tags.lookup`, 'ms', median(builds.map((b) => b.registryMs)), median(raw), 1.5));
   results.push(ratioResult(`noop.${count}tags.build`, 'ms', median(builds.map((b) => b.ms)), median(raw), null));
 }
 
 // 7. Four no-op builders of one project at once (four OS processes) vs one, against the 10,000-tag
-//    repository: wall time including process start, and the slowest in-process build time.
-const builderScript = path.join(import.meta.dirname, 'noop-builder.ts');
+//    repository: wall time including process start, and the slowest in-process build time. The
+//    builder is noop-builder.ts bundled by esbuild into one ES module (what a compiled Strata loads),
+//    so tsx compiling TypeScript at each start-up does not dominate the measure.
+const bundleDir = mkdtempSync(path.join(tmpdir(), 'strata-bench-registry-builder-'));
+const builderBundle = path.join(bundleDir, 'noop-builder.mjs');
+await esbuild({
+  entryPoints: [path.join(import.meta.dirname, 'noop-builder.ts')],
+  outfile: builderBundle,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  conditions: ['@strata/source'],
+  // The CommonJS dependencies expect require, which an ES module lacks.
+  banner: { js: "import { createRequire as __strataRequire } from 'node:module'; const require = __strataRequire(import.meta.url);" },
+  logLevel: 'error',
+});
 const runBuilders = async (n: number): Promise<{ wallMs: number; buildMs: number; cpuMs: number }> => {
   const t = performance.now();
-  const outputs = await Promise.all(
-    Array.from({ length: n }, () =>
-      execFileAsync(process.execPath, ['--conditions=@strata/source', '--import', 'tsx', builderScript, '10000'], { cwd: path.resolve(import.meta.dirname, '../..') }),
-    ),
-  );
+  const outputs = await Promise.all(Array.from({ length: n }, () => execFileAsync(process.execPath, [builderBundle, '10000'])));
   const wallMs = performance.now() - t;
   const builds = outputs.map((out) => JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number; built: number; cpuMs: number });
   if (builds.some((b) => b.built !== 0)) throw new Error('a concurrent no-op builder built stages');
@@ -249,6 +268,7 @@ results.push(ratioResult('builders.4vs1.slowestBuild', 'ms', median(four.map((r)
 // builders whose CPU time nears their wall time cannot finish within 1.5x of one.
 results.push({ name: 'builders.1.cpu', value: round(median(one.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
 results.push({ name: 'builders.4.cpuTotal', value: round(median(four.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
+rmSync(bundleDir, { recursive: true, force: true });
 results.push({ name: 'machine.cpus', value: availableParallelism(), unit: 'cpus', baseline: null, ratio: null, target: null, pass: null });
 
 for (const r of results) console.log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` (baseline ${r.baseline}, ratio ${r.ratio})`}${r.pass === null ? '' : r.pass ? ' pass' : ' FAIL'}`);
