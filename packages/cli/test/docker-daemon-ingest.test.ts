@@ -47,9 +47,57 @@ describe('DockerDaemonIngest', () => {
     expect((error as Error).message).not.toContain('secret');
   });
 
+  it('retries a push that met a transient registry fault, and gives up on a refusal at once', async () => {
+    const answers: object[][] = [
+      [{ status: 'Preparing' }, { error: 'received unexpected HTTP status: 503 Service Unavailable' }],
+      [{ status: 'Preparing' }, { error: 'Patch "http://127.0.0.1:5000/v2/demo/blobs/uploads/x": EOF' }],
+      [{ status: 'Pushed' }, { aux: { Tag: 't1', Digest: DIGEST, Size: 5 } }],
+    ];
+    let pushes = 0;
+    const delays: number[] = [];
+    const client: DockerIngestClient = {
+      getImage: () => ({
+        tag: () => Promise.resolve(),
+        push: () => {
+          const messages = answers[Math.min(pushes, answers.length - 1)] ?? [];
+          pushes += 1;
+          return Promise.resolve(Readable.from([Buffer.from(messages.map((m) => `${JSON.stringify(m)}\n`).join(''))]));
+        },
+      }),
+    };
+    const sleep = (ms: number): Promise<void> => {
+      delays.push(ms);
+      return Promise.resolve();
+    };
+    const ingest = new DockerDaemonIngest({ docker: client, retry: { baseDelayMs: 100, sleep } });
+    await expect(ingest.pushLocalImage('local', parseImageReference('127.0.0.1:5000/demo:t1'))).resolves.toEqual({ digest: DIGEST });
+    expect(pushes).toBe(3);
+    expect(delays).toEqual([100, 200]);
+
+    const refused = fakeDaemon([{ error: 'unauthorized: authentication required' }]);
+    let refusals = 0;
+    const counting: DockerIngestClient = {
+      getImage: (name) => {
+        const image = refused.client.getImage(name);
+        return { tag: (options) => image.tag(options), push: (options) => ((refusals += 1), image.push(options)) };
+      },
+    };
+    const once = new DockerDaemonIngest({ docker: counting, retry: { sleep } });
+    await expect(once.pushLocalImage('local', parseImageReference('127.0.0.1:5000/demo:t1'))).rejects.toThrow(/unauthorized/);
+    expect(refusals).toBe(1);
+  });
+
+  it('gives up after the configured attempts, saying how many', async () => {
+    const { client, calls } = fakeDaemon([{ error: 'received unexpected HTTP status: 502 Bad Gateway' }]);
+    const ingest = new DockerDaemonIngest({ docker: client, retry: { attempts: 3, sleep: () => Promise.resolve() } });
+    await expect(ingest.pushLocalImage('local', parseImageReference('127.0.0.1:5000/demo:t1'))).rejects.toThrow(/502 Bad Gateway \(after 3 attempts\)/);
+    expect(calls.filter((call) => call.op === 'push')).toHaveLength(3);
+  });
+
   it('fails when the daemon reports no digest', async () => {
     const { client } = fakeDaemon([{ status: 'Pushed' }]);
-    await expect(new DockerDaemonIngest({ docker: client }).pushLocalImage('local', parseImageReference('127.0.0.1:5000/demo:t1'))).rejects.toThrow(/no manifest digest/);
+    const ingest = new DockerDaemonIngest({ docker: client, retry: { attempts: 2, sleep: () => Promise.resolve() } });
+    await expect(ingest.pushLocalImage('local', parseImageReference('127.0.0.1:5000/demo:t1'))).rejects.toThrow(/no manifest digest \(after 2 attempts\)/);
   });
 
   it('followPushStream stops with the abort reason', async () => {

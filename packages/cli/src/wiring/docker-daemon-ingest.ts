@@ -19,6 +19,40 @@ export interface DockerDaemonIngestOptions {
   docker: DockerIngestClient;
   /** Where push credentials come from (e.g. `DockerConfigCredentialStore`). @default anonymous pushes */
   credentials?: CredentialStore | undefined;
+  /**
+   * Retries of a failed push. The daemon (20.10) does not retry a push that met a 5xx or a dropped
+   * connection itself, and one stage push is 10–20 requests, so transient registry faults must be
+   * absorbed here. A repeated push is safe and cumulative: blobs already uploaded are skipped.
+   */
+  retry?: {
+    /** @default 6 */
+    attempts?: number | undefined;
+    /** Delay before the first retry, doubled each time, capped at 5 s. @default 250 */
+    baseDelayMs?: number | undefined;
+    /** Test seam. @default a timer that honours the signal */
+    sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  };
+}
+
+/** Push failures that another attempt cannot mend: the registry refused the credentials or the access. */
+const PERMANENT_PUSH_FAILURE = /\b(unauthorized|denied|authentication required|forbidden|no basic auth credentials)\b/i;
+
+function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Failure codes of the CLI's own adapters. */
@@ -83,10 +117,16 @@ function readMessage(line: string, digest: string | undefined, error: string | u
 export class DockerDaemonIngest implements LocalImageIngest {
   readonly #docker: DockerIngestClient;
   readonly #credentials: CredentialStore | undefined;
+  readonly #attempts: number;
+  readonly #baseDelayMs: number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: DockerDaemonIngestOptions) {
     this.#docker = options.docker;
     this.#credentials = options.credentials;
+    this.#attempts = Math.max(1, options.retry?.attempts ?? 6);
+    this.#baseDelayMs = options.retry?.baseDelayMs ?? 250;
+    this.#sleep = options.retry?.sleep ?? sleepFor;
   }
 
   /**
@@ -116,17 +156,33 @@ export class DockerDaemonIngest implements LocalImageIngest {
       credentials === undefined ? { serveraddress: target.repository.registry }
       : credentials.kind === 'basic' ? { username: credentials.username, password: credentials.password, serveraddress: target.repository.registry }
       : { identitytoken: credentials.identityToken, serveraddress: target.repository.registry };
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await this.#pushOnce(`${repo}:${tag}`, { tag, authconfig }, signal);
+      if (outcome.digest !== undefined) return { digest: outcome.digest };
+      const why = outcome.failure;
+      if (attempt >= this.#attempts || PERMANENT_PUSH_FAILURE.test(why)) {
+        throw fail(attempt > 1 ? `${why} (after ${attempt} attempts)` : why, outcome.cause);
+      }
+      await this.#sleep(Math.min(5_000, this.#baseDelayMs * 2 ** (attempt - 1)), signal);
+    }
+  }
+
+  /** One push through the daemon: the digest, or why it failed (abort rejects). */
+  async #pushOnce(
+    name: string,
+    options: { tag: string; authconfig: Record<string, string> },
+    signal: AbortSignal | undefined,
+  ): Promise<{ digest: Digest; failure?: undefined; cause?: undefined } | { digest?: undefined; failure: string; cause?: unknown }> {
     let result: { digest: string | undefined; error: string | undefined };
     try {
-      const stream = await this.#docker.getImage(`${repo}:${tag}`).push({ tag, authconfig, abortSignal: signal });
+      const stream = await this.#docker.getImage(name).push({ ...options, abortSignal: signal });
       result = await followPushStream(stream, signal);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
-      throw fail(error instanceof Error ? error.message : String(error), error);
+      return { failure: error instanceof Error ? error.message : String(error), cause: error };
     }
-    if (result.error !== undefined) throw fail(result.error);
-    if (result.digest === undefined || !isDigest(result.digest)) throw fail('the daemon reported no manifest digest');
-    const digest: Digest = result.digest;
-    return { digest };
+    if (result.error !== undefined) return { failure: result.error };
+    if (result.digest === undefined || !isDigest(result.digest)) return { failure: 'the daemon reported no manifest digest' };
+    return { digest: result.digest };
   }
 }
