@@ -25,7 +25,7 @@ export interface DockerDaemonIngestOptions {
    * absorbed here. A repeated push is safe and cumulative: blobs already uploaded are skipped.
    */
   retry?: {
-    /** @default 6 */
+    /** @default 8 */
     attempts?: number | undefined;
     /** Delay before the first retry, doubled each time, capped at 5 s. @default 250 */
     baseDelayMs?: number | undefined;
@@ -124,7 +124,7 @@ export class DockerDaemonIngest implements LocalImageIngest {
   constructor(options: DockerDaemonIngestOptions) {
     this.#docker = options.docker;
     this.#credentials = options.credentials;
-    this.#attempts = Math.max(1, options.retry?.attempts ?? 6);
+    this.#attempts = Math.max(1, options.retry?.attempts ?? 8);
     this.#baseDelayMs = options.retry?.baseDelayMs ?? 250;
     this.#sleep = options.retry?.sleep ?? sleepFor;
   }
