@@ -42,6 +42,12 @@ export interface DockerStageStoreOptions {
   pullMissingSource?: boolean | undefined;
 }
 
+/** A snapshot entry: a stage id and, when it came from a listing, the image facts its record needs. */
+interface Listed {
+  id: StageId;
+  image?: { labels: Readonly<Record<string, string>>; imageId: string; size: number } | undefined;
+}
+
 /**
  * Serialises publishes of one tag within this process: the engine's tag endpoint overwrites silently,
  * so "tag unless it exists" is a check and a tag done under this lock. Across processes the engine
@@ -69,7 +75,13 @@ async function withTagLock<T>(key: string, work: () => Promise<T>): Promise<T> {
  *   later non-live listings from that snapshot plus this object's own publishes; `live` lists again.
  *   Concurrent first listings share one request (the engine answers a listing slowly when it holds
  *   many images, and a build looks up several images at once).
- * - Finding inspects `PROJECT:DIGEST-TS`; a missing tag is `undefined`.
+ * - Finding answers from the listing snapshot when it holds the id: the listing already carries each
+ *   image's labels, id and size, which is all a record needs, so a build that listed pays no inspect per
+ *   stage. A tag names one stage for ever (stage records are immutable per id), so a snapshot entry
+ *   stays right for the build; the one thing it cannot see is a stage deleted after the listing (only
+ *   cleanup deletes), which the executor then finds missing when it uses the image as a base. An id the
+ *   snapshot lacks (no listing yet, another process's publish, this object's own publish) is inspected:
+ *   `PROJECT:DIGEST-TS`, a missing tag is `undefined`.
  * - Publishing tags the record's image as `PROJECT:DIGEST-TS`. When the image's labels differ from the
  *   record's (a copy from another store, a test image), a relabelled image is made first with a
  *   `FROM <image>` build that only sets labels (no layer is added, the rest of the config is kept).
@@ -79,8 +91,8 @@ export class DockerStageStore implements StageStore {
   readonly project: string;
   readonly #docker: DockerStageStoreClient;
   readonly #pull: boolean;
-  #snapshot: Map<string, StageId> | undefined;
-  readonly #listing = new SingleFlight<'list', Map<string, StageId>>();
+  #snapshot: Map<string, Listed> | undefined;
+  readonly #listing = new SingleFlight<'list', Map<string, Listed>>();
 
   /** No I/O. */
   constructor(options: DockerStageStoreOptions) {
@@ -103,10 +115,13 @@ export class DockerStageStore implements StageStore {
       const listed = await this.#listing.run('list', (shared) => this.#list(shared), { signal });
       this.#snapshot ??= listed;
     }
-    return [...this.#snapshot.values()].filter((id) => digest === undefined || id.digest === digest).sort(compareStageIds);
+    return [...this.#snapshot.values()]
+      .map((entry) => entry.id)
+      .filter((id) => digest === undefined || id.digest === digest)
+      .sort(compareStageIds);
   }
 
-  async #list(signal: AbortSignal | undefined): Promise<Map<string, StageId>> {
+  async #list(signal: AbortSignal | undefined): Promise<Map<string, Listed>> {
     let images: Dockerode.ImageInfo[];
     try {
       images = await this.#docker.listImages({ filters: { label: [`${STAGE_LABELS.project}=${this.project}`] }, abortSignal: signal });
@@ -114,13 +129,13 @@ export class DockerStageStore implements StageStore {
       throw this.#error(error, 'list images', this.project, signal);
     }
     signal?.throwIfAborted();
-    const ids = new Map<string, StageId>();
+    const ids = new Map<string, Listed>();
     const prefix = `${this.project}:`;
     for (const image of images) {
       for (const tag of image.RepoTags ?? []) {
         if (!tag.startsWith(prefix)) continue;
         const id = tryParseStageId(tag.slice(prefix.length));
-        if (id) ids.set(formatStageId(id), id);
+        if (id) ids.set(formatStageId(id), { id, image: { labels: image.Labels ?? {}, imageId: image.Id, size: image.Size } });
       }
     }
     return ids;
@@ -130,6 +145,8 @@ export class DockerStageStore implements StageStore {
     const { signal } = options;
     signal?.throwIfAborted();
     const ref = this.imageRef(id);
+    const listed = this.#snapshot?.get(formatStageId(id))?.image;
+    if (listed) return labelsToRecord(listed.labels, { id, imageRef: ref, imageId: listed.imageId, size: listed.size });
     const image = await this.#inspect(ref, signal);
     signal?.throwIfAborted();
     if (!image) return undefined;
@@ -156,7 +173,7 @@ export class DockerStageStore implements StageStore {
       } catch (error) {
         throw this.#error(error, 'tag', ref, signal);
       }
-      this.#snapshot?.set(formatStageId(record.id), record.id);
+      this.#snapshot?.set(formatStageId(record.id), { id: record.id });
       const stored = await this.findStage(record.id);
       if (!stored) throw new InternalError(`stage ${ref} was tagged but cannot be found`);
       return { status: 'stored', stage: stored };

@@ -144,3 +144,59 @@ describe('DockerStageStore on the engine', () => {
     expect(listings).toBe(2);
   });
 });
+
+describe('DockerStageStore findStage from the listing', () => {
+  it('answers listed stages from the snapshot with the record an inspect gives, and inspects unlisted ids', async (ctx) => {
+    await requireServices(ctx, 'docker');
+    const project = uniqueName('strata-store-f');
+    projects.push(project);
+    const digest = freshDigest();
+    const id = stageId(digest, 1_700_000_000_007);
+    const labels = stageLabels({ project, digest, contentDigest: 'c3', commits: {}, importChecksums: {} });
+    const source = await sourceImage('snapshot');
+    const publisher = new DockerStageStore({ docker, project });
+    expect((await publisher.publish({ id, project, contentDigest: 'c3', imageRef: source, commits: {}, importChecksums: {}, labels, createdAtMs: id.timestampMs })).status).toBe('stored');
+    const inspected = await new DockerStageStore({ docker, project }).findStage(id);
+
+    let inspects = 0;
+    const counting = new Proxy(docker, {
+      get(target, key, receiver) {
+        if (key === 'getImage') {
+          return (name: string) => {
+            const image = target.getImage(name);
+            return new Proxy(image, {
+              get(img, k, r) {
+                if (k === 'inspect') {
+                  return (...args: Parameters<typeof image.inspect>) => {
+                    inspects++;
+                    return image.inspect(...args);
+                  };
+                }
+                return Reflect.get(img, k, r) as unknown;
+              },
+            });
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const store = new DockerStageStore({ docker: counting, project });
+    expect(await store.listStageIds(digest)).toEqual([id]);
+    const found = await store.findStage(id);
+    expect(inspects).toBe(0);
+    expect(found).toBeDefined();
+    expect(found).toEqual(inspected);
+    expect(found?.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(found?.size).toBeGreaterThan(0);
+    expect(found?.contentDigest).toBe('c3');
+
+    // An id the snapshot lacks is asked of the engine: a miss stays a miss, another client's later publish is found.
+    expect(await store.findStage(stageId(digest, 1))).toBeUndefined();
+    expect(inspects).toBe(1);
+    const later = stageId(digest, 1_700_000_000_008);
+    const laterSource = await sourceImage('snapshot-later');
+    await publisher.publish({ id: later, project, contentDigest: 'c3', imageRef: laterSource, commits: {}, importChecksums: {}, labels, createdAtMs: later.timestampMs });
+    expect((await store.findStage(later))?.id).toEqual(later);
+    expect(inspects).toBe(2);
+  });
+});
