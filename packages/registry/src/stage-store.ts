@@ -23,7 +23,10 @@ import { RegistryError } from './errors.js';
 import { createImageManifest, parseManifest, readImageConfigLabels, withImageConfigLabels, type ImageManifest } from './image.js';
 import { MediaType } from './media-types.js';
 import { parseImageReference, parseRepository, type ImageReference, type Repository } from './reference.js';
-import { TagListCache } from './tag-cache.js';
+import { MemoryStageRecordCache, type StageRecordCache } from './stage-store-record-cache.js';
+import { TagListCache, type TagListOptions } from './tag-cache.js';
+
+export { FileStageRecordCache, MemoryStageRecordCache, defaultStageRecordCacheDir, type StageRecordCache } from './stage-store-record-cache.js';
 
 /**
  * Pushes an image that lives outside any registry (typically in the local Docker engine, as the Docker
@@ -54,6 +57,13 @@ export interface RegistryStageStoreOptions {
    * @default a cache of this store's own
    */
   tagCache?: TagListCache | undefined;
+  /**
+   * Records of stages already read (or published), answered again without a request while the tag
+   * listing shows their tag. Give a {@link FileStageRecordCache} to keep them between builds (a no-op
+   * build then makes no per-stage request at all).
+   * @default a {@link MemoryStageRecordCache} of this store's own
+   */
+  recordCache?: StageRecordCache | undefined;
   /**
    * How `publish` gets a local image (one whose `imageRef` is not a registry reference) into the
    * repository.
@@ -109,6 +119,21 @@ interface ReadImage {
   readonly config: Uint8Array;
 }
 
+/** A tag listing with its stage ids, oldest first, in all and by digest. */
+interface ListingIndex {
+  readonly tags: readonly string[];
+  readonly tagSet: ReadonlySet<string>;
+  readonly all: readonly StageId[];
+  readonly byDigest: ReadonlyMap<string, readonly StageId[]>;
+}
+
+/** Element-wise equality; cheap for copies of one cached listing (the same string objects). */
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Publishes in flight in this process, by target reference (see {@link RegistryStageStore.publish}). */
 const publishing = new Map<string, Promise<unknown>>();
 
@@ -118,9 +143,15 @@ const publishing = new Map<string, Promise<unknown>>();
  * - **Listing** comes from one tag listing of the repository, through the {@link TagListCache}: later
  *   listings (of any digest) are answered from it, `live: true` lists again. Tags that are not stage
  *   ids are ignored. A stage this store publishes is recorded in the cache (read-your-writes).
- * - **Finding** reads the tag's manifest and config (two requests). A tag without a manifest, or whose
- *   image has no stage labels or another project's, is a miss; a missing manifest is also forgotten
- *   by the tag cache, so a stage deleted from the registry is treated as absent (and rebuilt).
+ * - **Finding** consults the tag listing first: an id it does not show is a miss without a request
+ *   (and is forgotten by the record cache). A listed id whose record is in the {@link StageRecordCache}
+ *   is answered from it; otherwise the tag's manifest and config are read (two requests; concurrent
+ *   finds of one id share them) and the record cached. A tag without a manifest, or whose image has no
+ *   stage labels or another project's, is a miss; a missing manifest is also forgotten by the tag
+ *   cache and the record cache, so a stage deleted from the registry is treated as absent (and
+ *   rebuilt). Records are immutable per (repository, stage id), which is what makes caching them
+ *   sound; a stage deleted after the listing and answered from the record cache is found missing when
+ *   it is used (a pull or copy of its `imageRef` fails) or at the next listing.
  * - **Publishing** checks the tag first (one request): when it holds a stage, the result is a
  *   `conflict` with that stage; when it holds a foreign image, `REGISTRY_NOT_A_STAGE` is thrown.
  *   Otherwise the image named by `record.imageRef` is put under the tag: a registry reference is
@@ -139,6 +170,11 @@ export class RegistryStageStore implements StageStore {
   readonly #client: RegistryStageStoreClient;
   readonly #project: string;
   readonly #tags: TagListCache;
+  readonly #records: StageRecordCache;
+  /** The last listing, parsed (see {@link RegistryStageStore.#index}). */
+  #listing: ListingIndex | undefined;
+  /** Record reads in flight, by tag: concurrent finds of one id share one read. */
+  readonly #reading = new Map<string, Promise<StageRecord | undefined>>();
   readonly #ingest: LocalImageIngest | undefined;
   readonly #isRegistryReference: (imageRef: string) => boolean;
   readonly #concurrency: number;
@@ -149,6 +185,7 @@ export class RegistryStageStore implements StageStore {
     this.#client = options.client;
     this.#project = options.project;
     this.#tags = options.tagCache ?? new TagListCache(options.client);
+    this.#records = options.recordCache ?? new MemoryStageRecordCache();
     this.#ingest = options.ingest;
     this.#isRegistryReference = options.isRegistryReference ?? isRegistryImageReference;
     this.#concurrency = Math.max(1, options.concurrency ?? 3);
@@ -160,19 +197,57 @@ export class RegistryStageStore implements StageStore {
   }
 
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
-    const tags = await this.#tags.listTags(this.repository, { live: options.live === true, ...signalOf(options) });
-    const ids: StageId[] = [];
+    const index = await this.#index({ live: options.live === true, ...signalOf(options) });
+    return [...(digest === undefined ? index.all : (index.byDigest.get(digest) ?? []))];
+  }
+
+  /**
+   * The stage ids of the current listing. Parsed once per distinct listing: a build asks for the ids
+   * of every stage's digest, and parsing tens of thousands of tags each time would cost more than
+   * the listing itself.
+   */
+  async #index(options: TagListOptions): Promise<ListingIndex> {
+    const tags = await this.#tags.listTags(this.repository, options);
+    const known = this.#listing;
+    if (known !== undefined && sameTags(known.tags, tags)) return known;
+    const all: StageId[] = [];
+    const byDigest = new Map<string, StageId[]>();
     for (const tag of tags) {
       const id = tryParseStageId(tag);
-      if (id !== undefined && (digest === undefined || id.digest === digest)) ids.push(id);
+      if (id === undefined) continue;
+      all.push(id);
+      const ofDigest = byDigest.get(id.digest);
+      if (ofDigest === undefined) byDigest.set(id.digest, [id]);
+      else ofDigest.push(id);
     }
-    return ids.sort(compareStageIds);
+    all.sort(compareStageIds);
+    for (const ids of byDigest.values()) ids.sort(compareStageIds);
+    const index: ListingIndex = { tags, tagSet: new Set(tags), all, byDigest };
+    this.#listing = index;
+    return index;
   }
 
   async findStage(id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
     options.signal?.throwIfAborted();
-    const content = await this.#readTag(id, options);
-    return content.kind === 'stage' ? content.record : undefined;
+    const tag = formatStageId(id);
+    const index = await this.#index(signalOf(options));
+    if (!index.tagSet.has(tag)) {
+      await this.#records.forget(this.name, id, signalOf(options));
+      return undefined;
+    }
+    const cached = await this.#records.find(this.name, id, signalOf(options));
+    if (cached !== undefined) return cached.project === this.#project ? cached : undefined;
+    let reading = this.#reading.get(tag);
+    if (reading === undefined) {
+      // Not tied to one caller's signal: a read shared by several finds runs to its end.
+      reading = this.#readTag(id, {}).then((content) => (content.kind === 'stage' ? content.record : undefined));
+      this.#reading.set(tag, reading);
+      const clear = () => {
+        if (this.#reading.get(tag) === reading) this.#reading.delete(tag);
+      };
+      reading.then(clear, clear);
+    }
+    return untilAborted(reading, options.signal);
   }
 
   /**
@@ -226,6 +301,8 @@ export class RegistryStageStore implements StageStore {
       size: imageSize(stored.manifest),
     });
     if (result === undefined) throw new Error(`unreachable: ${target.toString()} was labelled as a stage`);
+    // Cached as a later read would see it: the registry keeps no creation time, the id's timestamp stands for it.
+    await this.#records.store(this.name, { ...result, createdAtMs: record.id.timestampMs }, signalOf(options));
     return { status: 'stored', stage: result };
   }
 
@@ -235,6 +312,7 @@ export class RegistryStageStore implements StageStore {
     const image = await this.#findImage(reference, options);
     if (image === undefined) {
       this.#tags.forgetTag(this.repository, tag);
+      await this.#records.forget(this.name, id, signalOf(options));
       return { kind: 'missing' };
     }
     const labels = readImageConfigLabels(image.config);
@@ -246,6 +324,7 @@ export class RegistryStageStore implements StageStore {
       size: imageSize(image.manifest),
     });
     if (record === undefined || record.project !== this.#project) return { kind: 'foreign', labels };
+    await this.#records.store(this.name, record, signalOf(options));
     return { kind: 'stage', record };
   }
 
