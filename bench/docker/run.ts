@@ -4,11 +4,13 @@
  *
  * - No-op rebuild: Strata with every stage stored vs BuildKit's fully cached
  *   `DOCKER_BUILDKIT=1 /usr/bin/docker build --network=none` of the 20 images, one after the other (one
- *   warming pass, then timed passes). Strata is timed three ways: a fresh `node` process running
+ *   warming pass, then timed passes). Strata is timed four ways: a fresh `node` process running
  *   noop.ts bundled by esbuild into one ES module (what a compiled Strata pays: process start, module
  *   loading, config, git, store lookups; the fair counterpart of 20 `docker build` processes, and the one
- *   the target applies to), a fresh process running the TypeScript sources through tsx (as the root
- *   scripts do; tsx compiles at start-up), and in-process. Target: ≥ 10× faster (ratio ≤ 0.1).
+ *   the target applies to; dockerode's ssh and BuildKit modules are lazy forwarders in it, loaded on
+ *   first use, see bench/docker/bundle.ts), the same bundle with everything loaded at start-up
+ *   (information), a fresh process running the TypeScript sources through tsx (as the root scripts do;
+ *   tsx compiles at start-up), and in-process. Target: ≥ 10× faster (ratio ≤ 0.1).
  * - First build: Strata with an empty store (5 images in parallel, its default; in-process) vs 20
  *   sequential cold `DOCKER_BUILDKIT=0 /usr/bin/docker build --network=none`, the classic builder
  *   Strata's executor also uses. Each side gets its own freshly salted project, so no builder cache can
@@ -27,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { build as esbuild } from 'esbuild';
+import { bundleNoop, deferredModules } from './bundle.js';
 import { BASE_IMAGE, generateProject, type DockerBenchProject } from './generate.js';
 import { strataBuild, type StrataBuildResult } from './strata.js';
 import { printBenchSummary, type BenchResult } from '../support/summary.js';
@@ -94,34 +96,6 @@ async function dockerBuildAll(project: DockerBenchProject, builder: Builder, rep
 }
 
 type FreshResult = StrataBuildResult & { startupMs: number };
-
-/**
- * noop.ts bundled into one ES module (Strata's sources, dockerode and the rest): what a published,
- * compiled Strata loads, without tsx compiling TypeScript at start-up.
- */
-async function bundleNoop(): Promise<string> {
-  const outfile = path.join(workDir, 'noop.mjs');
-  await esbuild({
-    entryPoints: [path.join(here, 'noop.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@strata/source'],
-    // ssh2's optional native parts (dockerode → docker-modem → ssh2), required inside try/catch.
-    external: ['cpu-features', '*.node'],
-    // The CommonJS dependencies expect require/__dirname, which an ES module lacks.
-    banner: {
-      js:
-        "import { createRequire as __strataRequire } from 'node:module'; import { fileURLToPath as __strataPath } from 'node:url'; " +
-        "import { dirname as __strataDir } from 'node:path'; const require = __strataRequire(import.meta.url); " +
-        'const __filename = __strataPath(import.meta.url); const __dirname = __strataDir(__filename);',
-    },
-    logLevel: 'error',
-  });
-  return outfile;
-}
 
 /** Strata's build in a fresh `node` process; wall time seen from here. */
 async function strataFreshProcess(args: readonly string[], dir: string): Promise<{ wallMs: number; result: FreshResult }> {
@@ -211,23 +185,33 @@ async function main(): Promise<Result[]> {
   const warmRepo = `${warmProject.project}-${warmBuilder}`;
   const warming = await dockerBuildAll(warmProject, warmBuilder, warmRepo);
   console.log(`  ${warmBuilder} warming pass (cold for it): ${warming.toFixed(0)} ms`);
-  const bundle = await bundleNoop();
+  const bundle = await bundleNoop(path.join(workDir, 'noop.mjs'));
+  const bundleFull = await bundleNoop(path.join(workDir, 'noop-full.mjs'), { defer: false });
+  console.log(
+    `bundled = one ES module of noop.ts (Strata, dockerode, yaml, …) in which ${deferredModules().map((f) => path.relative(path.join(here, '../..'), f)).join(', ')} ` +
+      '(ssh2 for ssh:// engines; gRPC + protobufjs for BuildKit sessions and progress, which Strata\'s classic-builder executor never uses) ' +
+      'are lazy forwarders that require the installed module on first call; bundledFull = the same with everything bundled and loaded at start-up (information)',
+  );
   const variants = {
+    /** One compiled ES module, ssh and BuildKit modules deferred (bench/docker/bundle.ts). */
+    bundled: [bundle],
+    /** The same, everything loaded at start-up. */
+    bundledFull: [bundleFull],
     /** As the root scripts run Strata: TypeScript sources compiled by tsx at start-up. */
     tsx: ['--conditions=@strata/source', '--import', 'tsx', path.join(here, 'noop.ts')],
-    /** One compiled ES module. */
-    bundled: [bundle],
   } as const;
+  const kinds = ['bundled', 'bundledFull', 'tsx'] as const;
   for (const args of Object.values(variants)) await strataFreshProcess(args, warmProject.dir); // disk and tsx caches
   const warmDocker: number[] = [];
-  const fresh = { tsx: [] as number[], bundled: [] as number[] };
-  const startup = { tsx: [] as number[], bundled: [] as number[] };
-  const inside = { tsx: [] as number[], bundled: [] as number[] };
+  const perKind = (): Record<(typeof kinds)[number], number[]> => ({ bundled: [], bundledFull: [], tsx: [] });
+  const fresh = perKind();
+  const startup = perKind();
+  const inside = perKind();
   const strataInProcess: number[] = [];
   for (let r = 0; r < WARM_RUNS; r++) {
     warmDocker.push(await dockerBuildAll(warmProject, warmBuilder, warmRepo));
     const line = [`${warmBuilder} cached × ${IMAGES}: ${warmDocker.at(-1)?.toFixed(0)} ms`];
-    for (const kind of ['bundled', 'tsx'] as const) {
+    for (const kind of kinds) {
       const out = await strataFreshProcess(variants[kind], warmProject.dir);
       if (out.result.built !== 0) throw new Error(`the no-op rebuild built ${out.result.built} stages`);
       fresh[kind].push(out.wallMs);
@@ -244,7 +228,7 @@ async function main(): Promise<Result[]> {
   const warmName = warmBuilder === 'buildkit' ? 'BuildKit' : 'classic builder (BuildKit unavailable)';
   console.log(`no-op rebuild of ${IMAGES} images:`);
   console.log(`  docker build, ${warmName}, fully cached, sequential: ${summary(warmDocker)}`);
-  for (const kind of ['bundled', 'tsx'] as const) {
+  for (const kind of kinds) {
     console.log(`  Strata fresh process (${kind}): ${summary(fresh[kind])}; of which start-up ${summary(startup[kind])}, build ${summary(inside[kind])}`);
   }
   console.log(`  Strata in-process (config + git + engine.build): ${summary(strataInProcess)}`);
