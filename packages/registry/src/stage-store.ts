@@ -3,7 +3,6 @@
  * `REPO:DIGEST-TIMESTAMP_MILLISEC`, the stage labels in the image config.
  */
 import {
-  compareStageIds,
   formatStageId,
   labelsToRecord,
   recordToLabels,
@@ -24,7 +23,7 @@ import { createImageManifest, parseManifest, readImageConfigLabels, withImageCon
 import { MediaType } from './media-types.js';
 import { parseImageReference, parseRepository, type ImageReference, type Repository } from './reference.js';
 import { MemoryStageRecordCache, type StageRecordCache } from './stage-store-record-cache.js';
-import { TagListCache, type TagListOptions } from './tag-cache.js';
+import { TagListCache } from './tag-cache.js';
 
 export { FileStageRecordCache, MemoryStageRecordCache, defaultStageRecordCacheDir, type StageRecordCache } from './stage-store-record-cache.js';
 
@@ -119,19 +118,37 @@ interface ReadImage {
   readonly config: Uint8Array;
 }
 
-/** A tag listing with its stage ids, oldest first, in all and by digest. */
-interface ListingIndex {
-  readonly tags: readonly string[];
-  readonly tagSet: ReadonlySet<string>;
-  readonly all: readonly StageId[];
-  readonly byDigest: ReadonlyMap<string, readonly StageId[]>;
+/*
+ * Tag listings come sorted by code point (the TagListCache's contract; tags are ASCII, so that is
+ * also `<` order). A build asks for the ids of every stage's digest and for single tags, so those are
+ * binary searches rather than a parse of tens of thousands of tags per question.
+ */
+
+/** The first index whose tag is not below `key` (`tags.length` when none). */
+function lowerBound(tags: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = tags.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((tags[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
-/** Element-wise equality; cheap for copies of one cached listing (the same string objects). */
-function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** The stage ids among sorted `tags`, of `digest` or all, oldest first (then by digest). */
+function stageIdsIn(tags: readonly string[], digest: StageDigest | undefined): StageId[] {
+  const ids: StageId[] = [];
+  const prefix = digest === undefined ? '' : `${digest}-`;
+  for (let i = lowerBound(tags, prefix); i < tags.length; i++) {
+    const tag = tags[i] as string;
+    if (!tag.startsWith(prefix)) break;
+    const id = tryParseStageId(tag);
+    if (id !== undefined) ids.push(id);
+  }
+  // Code-point order of DIGEST-TS tags is digest order among equal timestamps (digests have one
+  // length), so a stable sort by timestamp alone gives compareStageIds' order.
+  return ids.sort((a, b) => a.timestampMs - b.timestampMs);
 }
 
 /** Publishes in flight in this process, by target reference (see {@link RegistryStageStore.publish}). */
@@ -171,8 +188,6 @@ export class RegistryStageStore implements StageStore {
   readonly #project: string;
   readonly #tags: TagListCache;
   readonly #records: StageRecordCache;
-  /** The last listing, parsed (see {@link RegistryStageStore.#index}). */
-  #listing: ListingIndex | undefined;
   /** Record reads in flight, by tag: concurrent finds of one id share one read. */
   readonly #reading = new Map<string, Promise<StageRecord | undefined>>();
   readonly #ingest: LocalImageIngest | undefined;
@@ -197,41 +212,15 @@ export class RegistryStageStore implements StageStore {
   }
 
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
-    const index = await this.#index({ live: options.live === true, ...signalOf(options) });
-    return [...(digest === undefined ? index.all : (index.byDigest.get(digest) ?? []))];
-  }
-
-  /**
-   * The stage ids of the current listing. Parsed once per distinct listing: a build asks for the ids
-   * of every stage's digest, and parsing tens of thousands of tags each time would cost more than
-   * the listing itself.
-   */
-  async #index(options: TagListOptions): Promise<ListingIndex> {
-    const tags = await this.#tags.listTags(this.repository, options);
-    const known = this.#listing;
-    if (known !== undefined && sameTags(known.tags, tags)) return known;
-    const all: StageId[] = [];
-    const byDigest = new Map<string, StageId[]>();
-    for (const tag of tags) {
-      const id = tryParseStageId(tag);
-      if (id === undefined) continue;
-      all.push(id);
-      const ofDigest = byDigest.get(id.digest);
-      if (ofDigest === undefined) byDigest.set(id.digest, [id]);
-      else ofDigest.push(id);
-    }
-    all.sort(compareStageIds);
-    for (const ids of byDigest.values()) ids.sort(compareStageIds);
-    const index: ListingIndex = { tags, tagSet: new Set(tags), all, byDigest };
-    this.#listing = index;
-    return index;
+    const tags = await this.#tags.listTags(this.repository, { live: options.live === true, ...signalOf(options) });
+    return stageIdsIn(tags, digest);
   }
 
   async findStage(id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
     options.signal?.throwIfAborted();
     const tag = formatStageId(id);
-    const index = await this.#index(signalOf(options));
-    if (!index.tagSet.has(tag)) {
+    const tags = await this.#tags.listTags(this.repository, signalOf(options));
+    if (tags[lowerBound(tags, tag)] !== tag) {
       await this.#records.forget(this.name, id, signalOf(options));
       return undefined;
     }
