@@ -11,7 +11,7 @@ import { createEngine, formatStageId, parseStageId, type BuildResult, type Engin
 import { MemoryStageLock } from '@strata/core/testing';
 import { RegistryClient, RegistryStageStore, TagListCache, parseImageReference, type Repository } from '@strata/registry';
 import { REGISTRY, requireServices } from '../../../test/support/services.js';
-import { TempGitRepo } from './support/git-repo.js';
+import { ScratchRepo as TempGitRepo } from '../../core/test/support/git-repo.js';
 import { RegistryTestExecutor } from './support/registry-executor.js';
 import { uniqueRepository } from './support/stage-kit.js';
 
