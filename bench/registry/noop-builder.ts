@@ -1,14 +1,20 @@
 /**
  * One no-op build in its own OS process, for the concurrent-builders measure of `pnpm bench:registry`:
- * `noop-builder.ts <noise-count>` builds the bench project against the noise repository (every stage
- * already there) and prints one JSON line `{ ms, built, requests, cpuMs }` (`cpuMs`: user + system CPU of
+ * `noop-builder.ts <noise-count> [record-cache-dir]` builds the bench project against the noise
+ * repository (every stage already there; stage records from a `FileStageRecordCache` in the
+ * directory when given, else read from the registry) and prints one JSON line `{ ms, built, requests, cpuMs }` (`cpuMs`: user + system CPU of
  * the whole process, start-up included); exits 1 when anything was built.
  */
+import { FileStageRecordCache } from '../../packages/registry/src/stage-store.js';
 import { buildOnce, noiseRepository, noopExecutor } from './noop.js';
 
 const count = Number(process.argv[2]);
-if (!Number.isInteger(count) || count <= 0) throw new Error('usage: noop-builder.ts <noise-count>');
-const measure = await buildOnce(noiseRepository(count), { executor: noopExecutor() });
+if (!Number.isInteger(count) || count <= 0) throw new Error('usage: noop-builder.ts <noise-count> [record-cache-dir]');
+const cacheDir = process.argv[3];
+const measure = await buildOnce(noiseRepository(count), {
+  executor: noopExecutor(),
+  ...(cacheDir === undefined || cacheDir === '' ? {} : { recordCache: new FileStageRecordCache(cacheDir) }),
+});
 const cpu = process.cpuUsage();
 process.stdout.write(`${JSON.stringify({ ms: measure.ms, built: measure.built, requests: measure.requests, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
 if (measure.built > 0) process.exitCode = 1;

@@ -3,7 +3,8 @@
  * (stage-id-shaped tags of other digests, all on ONE tiny manifest) plus every stage of the
  * `examples/multi-image` project; a no-op build is the engine (library, in process) with a
  * `RegistryStageStore` primary over it and an executor that must never be called. Requests are
- * counted by the client's `stats` and timed through its `fetch` seam.
+ * counted by the client's `stats` and timed through its `fetch` seam; the store's own busy time (the
+ * listing, record-cache reads and record requests together) is timed around its calls.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,9 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '@strata/config';
-import { createEngine, MemoryStageLock, type BuildResult, type Executor } from '@strata/core';
+import { createEngine, formatStageId, MemoryStageLock, type BuildResult, type Executor, type StageDigest, type StageId } from '@strata/core';
 import { NativeGitRepository } from '@strata/git';
 import { RegistryClient, RegistryStageStore, TagListCache, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import type { StageRecordCache } from '../../packages/registry/src/stage-store.js';
 import { RegistryTestExecutor } from '../../packages/registry/test/support/registry-executor.js';
 import { tinyImage } from '../../packages/registry/test/support/images.js';
 
@@ -97,6 +99,13 @@ export interface BuildMeasure {
   ms: number;
   /** Wall time from the first registry request's start to the last response's end. */
   registryMs: number;
+  /** Wall time during which at least one call of the store (`listStageIds`, `findStage`, `publish`) was running. */
+  storeMs: number;
+  /** `findStage` calls, and distinct ids among them. */
+  finds: number;
+  foundIds: number;
+  /** The store's lookups in call order, for {@link replayLookups}. */
+  lookups: readonly Lookup[];
   requests: number;
   byOperation: Record<string, number>;
   listings: number;
@@ -105,8 +114,11 @@ export interface BuildMeasure {
   result: BuildResult;
 }
 
-/** One build of the bench project against `repository` (its only store), with a fresh client and tag cache. */
-export async function buildOnce(repository: Repository, options: { executor?: Executor } = {}): Promise<BuildMeasure> {
+/**
+ * One build of the bench project against `repository` (its only store), with a fresh client and tag
+ * cache; `recordCache` is the store's record cache (default: a fresh in-memory one, i.e. cold).
+ */
+export async function buildOnce(repository: Repository, options: { executor?: Executor; recordCache?: StageRecordCache } = {}): Promise<BuildMeasure> {
   let first: number | undefined;
   let last = 0;
   // Timing wraps each answer's body so its end counts; only used when nothing is uploaded (no
@@ -134,11 +146,13 @@ export async function buildOnce(repository: Repository, options: { executor?: Ex
   const git = await NativeGitRepository.open(dir);
   const executor = options.executor ?? new RegistryTestExecutor(client, parseRepository(`${SHARED_REGISTRY}/strata-bench/scratch`));
   try {
+    const store = new RegistryStageStore(repository, { client, tagCache, project: BENCH_PROJECT, recordCache: options.recordCache });
+    const timed = timeStore(store);
     const started = performance.now();
     const engine = createEngine({
       config: loaded.config,
       repository: git,
-      stores: { primary: new RegistryStageStore(repository, { client, tagCache, project: BENCH_PROJECT }) },
+      stores: { primary: timed.store },
       lock: new MemoryStageLock(),
       executor,
     });
@@ -148,6 +162,10 @@ export async function buildOnce(repository: Repository, options: { executor?: Ex
     return {
       ms,
       registryMs: first === undefined ? 0 : last - first,
+      storeMs: timed.busyMs(),
+      finds: timed.lookups.filter((l) => l.kind === 'find').length,
+      foundIds: new Set(timed.lookups.flatMap((l) => (l.kind === 'find' ? [formatStageId(l.id)] : []))).size,
+      lookups: timed.lookups,
       requests: client.stats.total,
       byOperation: client.stats.byOperation,
       listings: tagCache.stats.listings,
@@ -177,4 +195,61 @@ export function noopExecutor(): Executor & { importChecksums: number } {
     },
   };
   return executor;
+}
+
+/** One lookup a build made: a listing (of one digest, or all) or a record read. */
+export type Lookup = { readonly kind: 'list'; readonly digest: StageDigest | undefined } | { readonly kind: 'find'; readonly id: StageId };
+
+/**
+ * The lookups of a build replayed, one after the other, on a fresh client, tag cache and store over
+ * `recordCache`: the store's own cost of a build's lookups, without the engine's work interleaved.
+ */
+export async function replayLookups(repository: Repository, lookups: readonly Lookup[], recordCache: StageRecordCache): Promise<{ ms: number; requests: number; byOperation: Record<string, number> }> {
+  const client = new RegistryClient();
+  const store = new RegistryStageStore(repository, { client, tagCache: new TagListCache(client), project: BENCH_PROJECT, recordCache });
+  const started = performance.now();
+  for (const lookup of lookups) {
+    if (lookup.kind === 'list') await store.listStageIds(lookup.digest);
+    else await store.findStage(lookup.id);
+  }
+  return { ms: performance.now() - started, requests: client.stats.total, byOperation: client.stats.byOperation };
+}
+
+/**
+ * `store` with its calls timed: the wall time during which at least one call was running (overlapping
+ * calls count once, and so does the engine's work done meanwhile), and its lookups in call order.
+ */
+function timeStore(store: RegistryStageStore): { store: RegistryStageStore; busyMs: () => number; lookups: Lookup[] } {
+  let active = 0;
+  let since = 0;
+  let busy = 0;
+  const lookups: Lookup[] = [];
+  const track = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (active++ === 0) since = performance.now();
+    try {
+      return await call();
+    } finally {
+      if (--active === 0) busy += performance.now() - since;
+    }
+  };
+  const proxy = new Proxy(store, {
+    get(target, key) {
+      if (key === 'listStageIds') {
+        return (...args: Parameters<RegistryStageStore['listStageIds']>) => {
+          lookups.push({ kind: 'list', digest: args[0] });
+          return track(() => target.listStageIds(...args));
+        };
+      }
+      if (key === 'findStage') {
+        return (...args: Parameters<RegistryStageStore['findStage']>) => {
+          lookups.push({ kind: 'find', id: args[0] });
+          return track(() => target.findStage(...args));
+        };
+      }
+      if (key === 'publish') return (...args: Parameters<RegistryStageStore['publish']>) => track(() => target.publish(...args));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, busyMs: () => busy, lookups };
 }

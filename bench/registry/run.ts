@@ -17,7 +17,8 @@ import { startFaultProxy } from '../../packages/registry/test/support/fault-prox
 import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
 import { findRegistryBinary, startRegistry } from '../../packages/registry/test/support/registry-process.js';
 import { probeRegistry } from '../../test/support/services.js';
-import { BENCH_PROJECT, SHARED_REGISTRY, buildOnce, fillNoise, noiseRepository, noopExecutor, rawListTags, type BuildMeasure } from './noop.js';
+import { FileStageRecordCache, MemoryStageRecordCache } from '../../packages/registry/src/stage-store.js';
+import { BENCH_PROJECT, SHARED_REGISTRY, buildOnce, fillNoise, noiseRepository, noopExecutor, rawListTags, replayLookups, type BuildMeasure } from './noop.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -181,9 +182,12 @@ try {
 }
 
 // 6. No-op builds over repositories holding 10,000 and 50,000 tags (the shared registry of
-//    scripts/services.sh, where the filled repositories persist across runs).
+//    scripts/services.sh, where the filled repositories persist across runs). Warm: the store's
+//    record cache is a FileStageRecordCache that an earlier build filled (what every build after the
+//    first on a machine sees); cold: an empty in-memory one (a first build, or a new machine).
 const shared = await probeRegistry(`http://${SHARED_REGISTRY}`);
 if (!shared.available) throw new Error(`bench:registry needs the registry of scripts/services.sh: ${shared.reason}`);
+const recordCacheDirs = new Map<number, string>();
 for (const count of [10_000, 50_000]) {
   const repository = noiseRepository(count);
   const fill = await fillNoise(repository, count);
@@ -191,10 +195,20 @@ for (const count of [10_000, 50_000]) {
   // The filling build: stores every stage of the project among the noise (a no-op when already there).
   const filling = await buildOnce(repository);
   console.log(`noise ${count}: filling build ${filling.built} of ${filling.stages} stages built`);
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'strata-bench-registry-records-'));
+  recordCacheDirs.set(count, cacheDir);
+  const recordCache = new FileStageRecordCache(cacheDir);
+  // The warming build: a cold no-op build that fills the file cache.
+  const warming = await buildOnce(repository, { executor: noopExecutor(), recordCache });
+  if (warming.built > 0) throw new Error(`the warming no-op build built ${warming.built} stages`);
+  console.log(`noise ${count}: ${warming.finds} record finds of ${warming.foundIds} stage ids per build`);
   const raw: number[] = [];
   const storeListing: number[] = [];
   const clientListing: number[] = [];
-  const builds: BuildMeasure[] = [];
+  const warmLookup: number[] = [];
+  const coldLookup: number[] = [];
+  const warm: BuildMeasure[] = [];
+  const cold: BuildMeasure[] = [];
   for (let run = 0; run < 5; run++) {
     let t = performance.now();
     const listed = await rawListTags(repository);
@@ -210,28 +224,47 @@ for (const count of [10_000, 50_000]) {
     t = performance.now();
     await new RegistryClient().listTags(repository);
     clientListing.push(performance.now() - t);
-    const executor = noopExecutor();
-    const build = await buildOnce(repository, { executor });
-    if (build.built > 0) throw new Error(`the no-op build built ${build.built} stages`);
-    builds.push(build);
+    const warmBuild = await buildOnce(repository, { executor: noopExecutor(), recordCache });
+    const coldBuild = await buildOnce(repository, { executor: noopExecutor(), recordCache: new MemoryStageRecordCache() });
+    for (const build of [warmBuild, coldBuild]) if (build.built > 0) throw new Error(`the no-op build built ${build.built} stages`);
+    warm.push(warmBuild);
+    cold.push(coldBuild);
+    // The build's lookups replayed on a fresh store: the store's own cost, engine work excluded.
+    const warmReplay = await replayLookups(repository, warmBuild.lookups, recordCache);
+    if (warmReplay.requests !== 1) throw new Error(`the warm replay made ${JSON.stringify(warmReplay.byOperation)}`);
+    warmLookup.push(warmReplay.ms);
+    coldLookup.push((await replayLookups(repository, coldBuild.lookups, new MemoryStageRecordCache())).ms);
   }
-  const last = builds.at(-1) as BuildMeasure;
-  const listings = last.byOperation.listTags ?? 0;
-  const perStage = last.requests - listings;
-  console.log(`noise ${count}: no-op build requests ${JSON.stringify(last.byOperation)} over ${last.stages} stages`);
+  const last = warm.at(-1) as BuildMeasure;
+  const lastCold = cold.at(-1) as BuildMeasure;
+  const requestCounts = (build: BuildMeasure) => {
+    const listings = build.byOperation.listTags ?? 0;
+    return { listings, perStage: build.requests - listings };
+  };
+  const warmCounts = requestCounts(last);
+  const coldCounts = requestCounts(lastCold);
+  console.log(`noise ${count}: warm no-op build requests ${JSON.stringify(last.byOperation)}, cold ${JSON.stringify(lastCold.byOperation)}, over ${last.stages} stages`);
   results.push({ name: `noop.${count}tags.listings`, value: last.listings, unit: 'listings', baseline: null, ratio: null, target: 1, pass: last.listings <= 1 });
-  results.push({ name: `noop.${count}tags.listRequests`, value: listings, unit: 'requests', baseline: null, ratio: null, target: null, pass: null });
-  results.push({ name: `noop.${count}tags.perStageRequests`, value: perStage, unit: 'requests', baseline: null, ratio: null, target: 0, pass: perStage === 0 });
-  // The store's listing alone vs the floor; then the whole registry part of a no-op build (first
-  // request to last answer: the listing plus the per-stage record reads, which run in chain order).
+  results.push({ name: `noop.${count}tags.listRequests`, value: warmCounts.listings, unit: 'requests', baseline: null, ratio: null, target: null, pass: null });
+  results.push({ name: `noop.${count}tags.perStageRequests`, value: warmCounts.perStage, unit: 'requests', baseline: null, ratio: null, target: 0, pass: warmCounts.perStage === 0 });
+  results.push({ name: `noop.${count}tags.cold.perStageRequests`, value: coldCounts.perStage, unit: 'requests', baseline: null, ratio: null, target: null, pass: null });
+  // The store's listing alone vs the floor; then the lookups of a no-op build replayed on a fresh
+  // store (listing + every listStageIds / findStage the build made, one after the other).
   results.push(ratioResult(`noop.${count}tags.clientListing`, 'ms', median(clientListing), median(raw), null));
   results.push(ratioResult(`noop.${count}tags.storeListing`, 'ms', median(storeListing), median(raw), 1.5));
-  results.push(ratioResult(`noop.${count}tags.lookup`, 'ms', median(builds.map((b) => b.registryMs)), median(raw), 1.5));
-  results.push(ratioResult(`noop.${count}tags.build`, 'ms', median(builds.map((b) => b.ms)), median(raw), null));
+  results.push(ratioResult(`noop.${count}tags.lookup`, 'ms', median(warmLookup), median(raw), 1.5));
+  results.push(ratioResult(`noop.${count}tags.cold.lookup`, 'ms', median(coldLookup), median(raw), null));
+  // Within the builds: wall time with a store call running (the engine's work meanwhile included),
+  // the registry's span (first request to last answer), and the whole build.
+  results.push(ratioResult(`noop.${count}tags.storeBusy`, 'ms', median(warm.map((b) => b.storeMs)), median(raw), null));
+  results.push(ratioResult(`noop.${count}tags.registrySpan`, 'ms', median(warm.map((b) => b.registryMs)), median(raw), null));
+  results.push(ratioResult(`noop.${count}tags.build`, 'ms', median(warm.map((b) => b.ms)), median(raw), null));
+  results.push(ratioResult(`noop.${count}tags.cold.build`, 'ms', median(cold.map((b) => b.ms)), median(raw), null));
 }
 
 // 7. Four no-op builders of one project at once (four OS processes) vs one, against the 10,000-tag
-//    repository: wall time including process start, and the slowest in-process build time. The
+//    repository, each with the warm record cache: wall time including process start, and the
+//    slowest in-process build time. The
 //    builder is noop-builder.ts bundled by esbuild into one ES module (what a compiled Strata loads),
 //    so tsx compiling TypeScript at each start-up does not dominate the measure.
 const bundleDir = mkdtempSync(path.join(tmpdir(), 'strata-bench-registry-builder-'));
@@ -250,7 +283,7 @@ await esbuild({
 });
 const runBuilders = async (n: number): Promise<{ wallMs: number; buildMs: number; cpuMs: number }> => {
   const t = performance.now();
-  const outputs = await Promise.all(Array.from({ length: n }, () => execFileAsync(process.execPath, [builderBundle, '10000'])));
+  const outputs = await Promise.all(Array.from({ length: n }, () => execFileAsync(process.execPath, [builderBundle, '10000', recordCacheDirs.get(10_000) ?? ''])));
   const wallMs = performance.now() - t;
   const builds = outputs.map((out) => JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number; built: number; cpuMs: number });
   if (builds.some((b) => b.built !== 0)) throw new Error('a concurrent no-op builder built stages');
@@ -269,6 +302,7 @@ results.push(ratioResult('builders.4vs1.slowestBuild', 'ms', median(four.map((r)
 results.push({ name: 'builders.1.cpu', value: round(median(one.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
 results.push({ name: 'builders.4.cpuTotal', value: round(median(four.map((r) => r.cpuMs))), unit: 'ms', baseline: null, ratio: null, target: null, pass: null });
 rmSync(bundleDir, { recursive: true, force: true });
+for (const dir of recordCacheDirs.values()) rmSync(dir, { recursive: true, force: true });
 results.push({ name: 'machine.cpus', value: availableParallelism(), unit: 'cpus', baseline: null, ratio: null, target: null, pass: null });
 
 for (const r of results) console.log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` (baseline ${r.baseline}, ratio ${r.ratio})`}${r.pass === null ? '' : r.pass ? ' pass' : ' FAIL'}`);

@@ -231,6 +231,25 @@ describe('RegistryStageStore with a record cache', () => {
     expect(later.client.stats.byOperation).toEqual({ listTags: 1, getManifest: 1, getBlob: 1 });
   });
 
+  it('lists ids oldest first, then by digest, per digest and in all, from the sorted listing', async (ctx) => {
+    await requireServices(ctx, 'registry');
+    const repository = uniqueRepository(REGISTRY, 'records');
+    const setup = new RegistryClient();
+    const [d1, d2] = [testDigest(`order-1-${Math.random()}`), testDigest(`order-2-${Math.random()}`)].sort();
+    if (d1 === undefined || d2 === undefined) throw new Error('two digests expected');
+    // `…-9` sorts after `…-10` by code point: the order must come from the timestamps.
+    const ids = [stageId(d2, 10), stageId(d2, 9), stageId(d1, 10), stageId(d1, 100), stageId(d2, 100)];
+    for (const id of ids) await pushTinyImage(setup, repository, formatStageId(id));
+    await pushTinyImage(setup, repository, `${d1}-x`);
+    await pushTinyImage(setup, repository, `${d1}`);
+    const { store, client } = storeOver(repository, new MemoryStageRecordCache());
+    expect(await store.listStageIds(undefined)).toEqual([stageId(d2, 9), stageId(d1, 10), stageId(d2, 10), stageId(d1, 100), stageId(d2, 100)]);
+    expect(await store.listStageIds(d1)).toEqual([stageId(d1, 10), stageId(d1, 100)]);
+    expect(await store.listStageIds(d2)).toEqual([stageId(d2, 9), stageId(d2, 10), stageId(d2, 100)]);
+    expect(await store.listStageIds(testDigest('none'))).toEqual([]);
+    expect(client.stats.byOperation).toEqual({ listTags: 1 });
+  });
+
   it('forgets a listed stage whose manifest is gone from both caches when it is read', async (ctx) => {
     await requireServices(ctx, 'registry');
     const repository = uniqueRepository(REGISTRY, 'records');
