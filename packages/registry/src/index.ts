@@ -46,9 +46,13 @@ export { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType } from './media-types
 export { DOCKER_HUB, ImageReference, Repository, isLoopbackHost, parseImageReference, parseRepository } from './reference.js';
 export { TagListCache, type TagListCacheStats, type TagListOptions } from './tag-cache.js';
 export {
+  FileStageRecordCache,
+  MemoryStageRecordCache,
   RegistryStageStore,
+  defaultStageRecordCacheDir,
   isRegistryImageReference,
   type LocalImageIngest,
   type RegistryStageStoreClient,
   type RegistryStageStoreOptions,
+  type StageRecordCache,
 } from './stage-store.js';

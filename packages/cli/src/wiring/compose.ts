@@ -15,7 +15,7 @@ import { createEngine, MemoryStageLock, type BuildEventListener, type Engine, ty
 import { DockerExecutor, DockerStageStore, type OutputSource } from '@strata/docker';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
 import { createStageLock, type ClosableStageLock } from '@strata/locks';
-import { DockerConfigCredentialStore, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
+import { DockerConfigCredentialStore, FileStageRecordCache, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
 import type { Env, StorageOptions } from '../options.js';
 import { openConfigSource } from './config-source.js';
 import { DockerDaemonIngest } from './docker-daemon-ingest.js';
@@ -109,7 +109,10 @@ export function createStores(storage: StorageOptions, options: { docker: Dockero
   const client = new RegistryClient({ credentials });
   const tagCache = new TagListCache(client);
   const ingest = new DockerDaemonIngest({ docker, credentials });
-  const store = (repo: string): StageStore => new RegistryStageStore(repo, { client, tagCache, project, ingest });
+  // Stage records are immutable per (repository, stage id): one on-disk cache shared by every store
+  // lets a no-op build make one tag listing per repository and no per-stage request.
+  const recordCache = new FileStageRecordCache(env.STRATA_CACHE_DIR === undefined ? undefined : path.join(env.STRATA_CACHE_DIR, 'registry-records'));
+  const store = (repo: string): StageStore => new RegistryStageStore(repo, { client, tagCache, project, ingest, recordCache });
   return {
     primary: store(storage.repo),
     secondaries: storage.secondaryRepos.map(store),
