@@ -190,7 +190,7 @@ async function main(): Promise<Result[]> {
   console.log(
     `bundled = one ES module of noop.ts (Strata, dockerode, yaml, …) in which ${deferredModules().map((f) => path.relative(path.join(here, '../..'), f)).join(', ')} ` +
       '(ssh2 for ssh:// engines; gRPC + protobufjs for BuildKit sessions and progress, which Strata\'s classic-builder executor never uses) ' +
-      'are lazy forwarders that require the installed module on first call; bundledFull = the same with everything bundled and loaded at start-up (information)',
+      'are lazy forwarders that require the installed module on first call; minified, as a published CLI is; bundledFull = the same with everything bundled and loaded at start-up (information)',
   );
   const variants = {
     /** One compiled ES module, ssh and BuildKit modules deferred (bench/docker/bundle.ts). */
