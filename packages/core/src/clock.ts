@@ -2,7 +2,7 @@
  * Time as a port (STYLE rule 21): production code takes a {@link Clock} option so tests can drive time
  * without sleeping.
  */
-import { abortReason } from '@strata/errors';
+import { abortableSleep } from '@strata/errors';
 
 /** Options accepted by every I/O method. */
 export interface CallOptions {
@@ -22,21 +22,5 @@ export interface Clock {
 /** The real clock: `Date.now()` and `setTimeout`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, options = {}) =>
-    new Promise<void>((resolve, reject) => {
-      const { signal } = options;
-      if (signal?.aborted) {
-        reject(abortReason(signal));
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(abortReason(signal as AbortSignal));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, options = {}) => abortableSleep(ms, options.signal),
 };

@@ -88,3 +88,25 @@ export class AbortError extends StrataError<'ABORTED'> {
     super('ABORTED', message);
   }
 }
+
+/**
+ * Waits `ms` milliseconds (negative counts as 0); rejects with the signal's reason as soon as it
+ * aborts, and at once when it already has. The one abortable delay every package uses for backoff.
+ */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InternalError, StrataError, invariant, isStrataError, redactCredentials } from '@strata/errors';
+import { InternalError, StrataError, abortableSleep, invariant, isStrataError, redactCredentials } from '@strata/errors';
 
 describe('StrataError', () => {
   it('carries code, hint, data and cause', () => {
@@ -48,5 +48,21 @@ describe('redactCredentials', () => {
 
   it('leaves ordinary text alone', () => {
     expect(redactCredentials('image "backend" stage install failed')).toBe('image "backend" stage install failed');
+  });
+});
+
+describe('abortableSleep', () => {
+  it('resolves after the delay', async () => {
+    const started = Date.now();
+    await abortableSleep(20);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+  });
+
+  it('rejects with the reason when aborted while waiting, and at once when already aborted', async () => {
+    const controller = new AbortController();
+    const waiting = abortableSleep(10_000, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+    await expect(abortableSleep(10_000, AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
   });
 });

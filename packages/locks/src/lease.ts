@@ -1,4 +1,4 @@
-import { abortReason } from '@strata/errors';
+import { abortableSleep } from '@strata/errors';
 import type { CallOptions, LockHandle } from '@strata/core';
 import { LockError } from './errors.js';
 
@@ -100,21 +100,7 @@ export class Lease {
 
 /** Sleeps `ms`, rejecting with the signal's reason when it aborts. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal);
 }
 
 /** Delay before the `attempt`-th retry of a busy lock: exponential from `minMs` to `maxMs`, with jitter. */

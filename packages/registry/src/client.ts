@@ -1,4 +1,4 @@
-import { abortReason } from '@strata/errors';
+import { abortReason, abortableSleep } from '@strata/errors';
 import type { Credentials, CredentialStore } from './credentials.js';
 import { assertDigest, digestOf, DigestHasher, isDigest, parseDigest, type Digest } from './digest.js';
 import { redactUrl, RegistryError, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
@@ -235,7 +235,7 @@ export class RegistryClient {
     this.#maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 60_000;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
     this.#userAgent = options.userAgent ?? 'strata-registry';
@@ -1008,20 +1008,3 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

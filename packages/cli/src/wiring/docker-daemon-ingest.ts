@@ -4,7 +4,7 @@
  * pushed by the daemon. `@strata/docker` has no push yet, so the composition root provides it.
  */
 import type { Readable } from 'node:stream';
-import { abortReason, redactCredentials, StrataError } from '@strata/errors';
+import { abortReason, abortableSleep, redactCredentials, StrataError } from '@strata/errors';
 import { isDigest, type CredentialStore, type Digest, type ImageReference, type LocalImageIngest } from '@strata/registry';
 
 /** The slice of dockerode the ingest uses. */
@@ -37,23 +37,6 @@ export interface DockerDaemonIngestOptions {
 /** Push failures that another attempt cannot mend: the registry refused the credentials or the access. */
 const PERMANENT_PUSH_FAILURE = /\b(unauthorized|denied|authentication required|forbidden|no basic auth credentials)\b/i;
 
-function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Failure codes of the CLI's own adapters. */
 export type CliAdapterErrorCode = 'CLI_PUSH_FAILED';
@@ -126,7 +109,7 @@ export class DockerDaemonIngest implements LocalImageIngest {
     this.#credentials = options.credentials;
     this.#attempts = Math.max(1, options.retry?.attempts ?? 8);
     this.#baseDelayMs = options.retry?.baseDelayMs ?? 250;
-    this.#sleep = options.retry?.sleep ?? sleepFor;
+    this.#sleep = options.retry?.sleep ?? abortableSleep;
   }
 
   /**
