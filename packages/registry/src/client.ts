@@ -5,6 +5,7 @@ import { redactUrl, RegistryError, type RegistryErrorCode, type RegistryErrorDat
 import { isRetryableStatus, parseAuthChallenges, parseNextLink, parseRegistryErrorCodes, parseRetryAfter } from './http.js';
 import { MANIFEST_MEDIA_TYPES } from './media-types.js';
 import { DOCKER_HUB, isLoopbackHost, type ImageReference, type Repository } from './reference.js';
+import { sortUniqueInPlace } from './sorted-tags.js';
 
 /** Structured log sink. Messages and data never contain credentials, tokens or auth headers. */
 export interface RegistryLogger {
@@ -268,10 +269,11 @@ export class RegistryClient {
 
   /**
    * Every tag of `repository`, following `Link: <…>; rel="next"` pages, de-duplicated and sorted
-   * by code point (registries may return them unsorted). An unknown repository has no tags.
+   * by code point (registries may return them unsorted). An unknown repository has no tags. The
+   * array is new on every call and the caller's to keep or change.
    */
   async listTags(repository: Repository, options: ListTagsOptions = {}): Promise<string[]> {
-    const tags = new Set<string>();
+    const tags: string[] = [];
     let url: URL | undefined = this.#v2Url(repository, 'tags/list');
     if (options.pageSize !== undefined) url.searchParams.set('n', String(options.pageSize));
     const seen = new Set<string>();
@@ -290,11 +292,13 @@ export class RegistryClient {
       if (typeof page !== 'object' || page === null || (page.tags !== null && page.tags !== undefined && !Array.isArray(page.tags))) {
         throw this.#protocolError(`tag listing of ${repository.toString()} is not {"tags": [...]}`, { url: redactUrl(url), repository: repository.toString() });
       }
-      for (const tag of (page.tags ?? []) as unknown[]) if (typeof tag === 'string') tags.add(tag);
+      for (const tag of (page.tags ?? []) as unknown[]) if (typeof tag === 'string') tags.push(tag);
       url = parseNextLink(exchange.headers.get('link'), exchange.url);
       if (url !== undefined) this.#checkSameRegistry(repository, url);
     }
-    return [...tags].sort(compareCodePoints);
+    // Sorting first makes repeats (a tag on two pages) neighbours: dropping them then needs no Set of
+    // tens of thousands of strings.
+    return sortUniqueInPlace(tags);
   }
 
   /** The descriptor of a manifest, or `undefined` when it does not exist. */
@@ -944,10 +948,6 @@ async function readLimited(response: Response): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function compareCodePoints(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter). */

@@ -44,7 +44,7 @@ export {
 } from './image.js';
 export { MANIFEST_MEDIA_TYPES, MediaType, isIndexMediaType } from './media-types.js';
 export { DOCKER_HUB, ImageReference, Repository, isLoopbackHost, parseImageReference, parseRepository } from './reference.js';
-export { TagListCache, type TagListCacheStats, type TagListOptions } from './tag-cache.js';
+export { TagListCache, TagListing, type TagListCacheStats, type TagListOptions } from './tag-cache.js';
 export {
   FileStageRecordCache,
   MemoryStageRecordCache,

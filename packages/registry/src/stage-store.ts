@@ -6,7 +6,6 @@ import {
   formatStageId,
   labelsToRecord,
   recordToLabels,
-  tryParseStageId,
   type CallOptions,
   type ListStagesOptions,
   type PublishResult,
@@ -118,39 +117,6 @@ interface ReadImage {
   readonly config: Uint8Array;
 }
 
-/*
- * Tag listings come sorted by code point (the TagListCache's contract; tags are ASCII, so that is
- * also `<` order). A build asks for the ids of every stage's digest and for single tags, so those are
- * binary searches rather than a parse of tens of thousands of tags per question.
- */
-
-/** The first index whose tag is not below `key` (`tags.length` when none). */
-function lowerBound(tags: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = tags.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((tags[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The stage ids among sorted `tags`, of `digest` or all, oldest first (then by digest). */
-function stageIdsIn(tags: readonly string[], digest: StageDigest | undefined): StageId[] {
-  const ids: StageId[] = [];
-  const prefix = digest === undefined ? '' : `${digest}-`;
-  for (let i = lowerBound(tags, prefix); i < tags.length; i++) {
-    const tag = tags[i] as string;
-    if (!tag.startsWith(prefix)) break;
-    const id = tryParseStageId(tag);
-    if (id !== undefined) ids.push(id);
-  }
-  // Code-point order of DIGEST-TS tags is digest order among equal timestamps (digests have one
-  // length), so a stable sort by timestamp alone gives compareStageIds' order.
-  return ids.sort((a, b) => a.timestampMs - b.timestampMs);
-}
-
 /** Publishes in flight in this process, by target reference (see {@link RegistryStageStore.publish}). */
 const publishing = new Map<string, Promise<unknown>>();
 
@@ -211,16 +177,15 @@ export class RegistryStageStore implements StageStore {
     return this.repository.at(formatStageId(id)).toString();
   }
 
+  /** The ids, oldest first, from the build's one listing (see the class notes); the array is shared: never mutate it. */
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
-    const tags = await this.#tags.listTags(this.repository, { live: options.live === true, ...signalOf(options) });
-    return stageIdsIn(tags, digest);
+    return this.#tags.stageIds(this.repository, digest, { live: options.live === true, ...signalOf(options) });
   }
 
   async findStage(id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
     options.signal?.throwIfAborted();
     const tag = formatStageId(id);
-    const tags = await this.#tags.listTags(this.repository, signalOf(options));
-    if (tags[lowerBound(tags, tag)] !== tag) {
+    if (!(await this.#tags.hasTag(this.repository, tag, signalOf(options)))) {
       await this.#records.forget(this.name, id, signalOf(options));
       return undefined;
     }

@@ -318,3 +318,20 @@ describe('upload sessions', () => {
 function randomFill(n: number): Buffer {
   return Buffer.from(Array.from({ length: n }, (_, i) => (i * 37) % 251));
 }
+
+describe('tag listing', () => {
+  it('sorts tags answered out of order and drops a tag repeated on a later page', async () => {
+    const host = await serve((req, res) => {
+      const second = req.url?.includes('last=') === true;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (!second) headers.link = '</v2/a/b/tags/list?n=3&last=m>; rel="next"';
+      res.writeHead(200, headers).end(JSON.stringify({ name: 'a/b', tags: second ? ['b', 'z', 'm', 'Z'] : ['m', 'a', 'b', 7] }));
+    });
+    const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+    const tags = await client.listTags(parseRepository(`${host}/a/b`));
+    expect(tags).toEqual(['Z', 'a', 'b', 'm', 'z']);
+    // A new array per call, the caller's own.
+    tags.pop();
+    expect(await client.listTags(parseRepository(`${host}/a/b`))).toEqual(['Z', 'a', 'b', 'm', 'z']);
+  });
+});

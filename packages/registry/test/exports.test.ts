@@ -18,6 +18,7 @@ it('exports exactly the documented runtime names', () => {
     'RegistryStageStore',
     'Repository',
     'TagListCache',
+    'TagListing',
     'copyImage',
     'createImageManifest',
     'defaultStageRecordCacheDir',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TagListCache, parseRepository, type RegistryClient } from '@strata/registry';
+import { formatStageId, stageId, type StageDigest } from '@strata/core';
+import { TagListCache, TagListing, parseRepository, type RegistryClient } from '@strata/registry';
 
 type ListTags = Pick<RegistryClient, 'listTags'>;
 
@@ -117,5 +118,118 @@ describe('TagListCache', () => {
     fake.gate = undefined;
     expect(await cache.listTags(repo)).toEqual(['t']);
     expect(fake.calls).toBe(2);
+  });
+});
+
+const digestA = 'a'.repeat(56) as StageDigest;
+const digestB = 'b'.repeat(56) as StageDigest;
+const tagOf = (digest: StageDigest, ms: number): string => formatStageId(stageId(digest, ms));
+
+describe('TagListing', () => {
+  it('sorts by code point and drops repeats, whatever order the registry answered', () => {
+    const listing = TagListing.of(['b', 'a', 'B', 'b', 'a-1', 'a']);
+    expect(listing.tags).toEqual(['B', 'a', 'a-1', 'b']);
+    expect(listing.size).toBe(4);
+    expect(TagListing.of([]).tags).toEqual([]);
+  });
+
+  it('answers has-tag and prefix queries by the exact tag and prefix', () => {
+    const listing = TagListing.of(['v1', 'v1.0', 'v1.1', 'v2', 'latest', 'v10']);
+    expect(listing.has('v1')).toBe(true);
+    expect(listing.has('v1.2')).toBe(false);
+    expect(listing.has('')).toBe(false);
+    expect(listing.has('zzz')).toBe(false);
+    expect(listing.withPrefix('v1')).toEqual(['v1', 'v1.0', 'v1.1', 'v10']);
+    expect(listing.withPrefix('v1.')).toEqual(['v1.0', 'v1.1']);
+    expect(listing.withPrefix('w')).toEqual([]);
+    expect(listing.withPrefix('')).toEqual(['latest', 'v1', 'v1.0', 'v1.1', 'v10', 'v2']);
+  });
+
+  it('parses the stage ids of one digest or all, oldest first, ignoring other tags', () => {
+    const listing = TagListing.of([
+      tagOf(digestB, 5),
+      tagOf(digestA, 20),
+      tagOf(digestA, 3),
+      `${digestA}-0042`, // a leading zero: not a stage id
+      `${digestA}-x`,
+      'latest',
+      tagOf(digestB, 20),
+    ]);
+    expect(listing.stageIds(digestA)).toEqual([stageId(digestA, 3), stageId(digestA, 20)]);
+    expect(listing.stageIds(digestB)).toEqual([stageId(digestB, 5), stageId(digestB, 20)]);
+    // Among equal timestamps, by digest.
+    expect(listing.stageIds(undefined)).toEqual([stageId(digestA, 3), stageId(digestB, 5), stageId(digestA, 20), stageId(digestB, 20)]);
+    expect(listing.stageIds('c'.repeat(56) as StageDigest)).toEqual([]);
+  });
+
+  it('parses a digest once per listing: later calls return the same array', () => {
+    const listing = TagListing.of([tagOf(digestA, 1), tagOf(digestA, 2)]);
+    const first = listing.stageIds(digestA);
+    expect(listing.stageIds(digestA)).toBe(first);
+    expect(listing.stageIds(undefined)).toBe(listing.stageIds(undefined));
+  });
+
+  it('makes a new listing for a recorded or forgotten tag and leaves the old one as it was', () => {
+    const listing = TagListing.of([tagOf(digestA, 1), 'm']);
+    const before = listing.stageIds(digestA);
+    const added = listing.with(tagOf(digestA, 2));
+    expect(added.tags).toEqual([tagOf(digestA, 1), tagOf(digestA, 2), 'm']);
+    expect(added.stageIds(digestA)).toEqual([stageId(digestA, 1), stageId(digestA, 2)]);
+    expect(listing.tags).toEqual([tagOf(digestA, 1), 'm']);
+    expect(listing.stageIds(digestA)).toBe(before);
+    expect(listing.with('m')).toBe(listing);
+    expect(listing.without('absent')).toBe(listing);
+    const removed = added.without(tagOf(digestA, 1));
+    expect(removed.tags).toEqual([tagOf(digestA, 2), 'm']);
+    expect(removed.has(tagOf(digestA, 1))).toBe(false);
+  });
+});
+
+describe('TagListCache queries', () => {
+  it('answers has-tag, prefix and stage-id queries from one listing', async () => {
+    const fake = fakeLister({ [repo.toString()]: [tagOf(digestB, 7), 'latest', tagOf(digestA, 9), tagOf(digestA, 8)] });
+    const cache = new TagListCache(fake);
+    expect(await cache.hasTag(repo, 'latest')).toBe(true);
+    expect(await cache.hasTag(repo, tagOf(digestA, 10))).toBe(false);
+    expect(await cache.tagsWithPrefix(repo, `${digestA}-`)).toEqual([tagOf(digestA, 8), tagOf(digestA, 9)]);
+    expect(await cache.stageIds(repo, digestA)).toEqual([stageId(digestA, 8), stageId(digestA, 9)]);
+    expect(await cache.stageIds(repo, undefined)).toEqual([stageId(digestB, 7), stageId(digestA, 8), stageId(digestA, 9)]);
+    expect(fake.calls).toBe(1);
+    expect(cache.stats).toEqual({ listings: 1, hits: 4 });
+  });
+
+  it('shows recorded and forgotten tags in the queries, and re-lists live', async () => {
+    const data = { [repo.toString()]: [tagOf(digestA, 1)] };
+    const fake = fakeLister(data);
+    const cache = new TagListCache(fake);
+    expect(await cache.stageIds(repo, digestA)).toEqual([stageId(digestA, 1)]);
+    cache.recordTag(repo, tagOf(digestA, 2));
+    expect(await cache.stageIds(repo, digestA)).toEqual([stageId(digestA, 1), stageId(digestA, 2)]);
+    expect(await cache.hasTag(repo, tagOf(digestA, 2))).toBe(true);
+    cache.forgetTag(repo, tagOf(digestA, 1));
+    expect(await cache.stageIds(repo, digestA)).toEqual([stageId(digestA, 2)]);
+    expect(fake.calls).toBe(1);
+    data[repo.toString()] = [tagOf(digestA, 3)];
+    expect(await cache.stageIds(repo, digestA, { live: true })).toEqual([stageId(digestA, 3)]);
+    expect(await cache.hasTag(repo, tagOf(digestA, 2))).toBe(false);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('hands listTags callers a copy, so changing it never changes the cache', async () => {
+    const fake = fakeLister({ [repo.toString()]: ['a', 'b'] });
+    const cache = new TagListCache(fake);
+    const copy = (await cache.listTags(repo)) as string[];
+    copy.push('z');
+    copy.sort().reverse();
+    expect(await cache.listTags(repo)).toEqual(['a', 'b']);
+    expect(await cache.hasTag(repo, 'z')).toBe(false);
+    expect((await cache.listing(repo)).tags).toEqual(['a', 'b']);
+  });
+
+  it('sorts and de-duplicates an unsorted client answer before answering queries', async () => {
+    const unsorted: Pick<RegistryClient, 'listTags'> = { listTags: () => Promise.resolve(['c', 'a', 'c', 'b']) };
+    const cache = new TagListCache(unsorted);
+    expect(await cache.listTags(repo)).toEqual(['a', 'b', 'c']);
+    expect(await cache.hasTag(repo, 'a')).toBe(true);
   });
 });
