@@ -36,6 +36,7 @@ import { publishStage, type StageCandidate } from './publish.js';
 import { buildReport, splitImageRef, type BuildReport, type ImageOutcome, type StageOutcome, type StageStatus } from './report.js';
 import { DEFAULT_PARALLEL_TASKS_LIMIT, runSchedule } from './scheduler.js';
 import { findSuitableStage, gitAncestryOracle, lookupStage, type AncestryOracle, type StageQuery } from './selection.js';
+import { BuildSlots } from './build-slots.js';
 import { SingleFlight } from './single-flight.js';
 import { CachedStageStore } from './stores/cached-stage-store.js';
 
@@ -59,7 +60,12 @@ export interface EngineOptions {
   /** Guards publishing (SPEC §4.2): in-process, file or distributed. */
   lock: StageLock;
   executor: Executor;
-  /** Images built at once; ≤ 0 means unlimited. @default 5 */
+  /**
+   * Executor calls (stage builds, import checksums) at once, so at most this many images build at the
+   * same time; ≤ 0 means unlimited. Looking up stored stages takes no slot: every image whose
+   * dependencies are done is looked up at once, and a no-op build never waits for a slot.
+   * @default 5
+   */
   parallelTasksLimit?: number | undefined;
   /** Source of stage timestamps and durations. @default systemClock */
   clock?: Clock | undefined;
@@ -195,6 +201,8 @@ interface BuildContext {
   /** Finished images by key: what dependents need. */
   done: Map<string, ImageOutcome>;
   flights: SingleFlight<StageDigest, Obtained>;
+  /** Bounds the executor calls of the build (`parallelTasksLimit`). */
+  slots: BuildSlots;
 }
 
 /** Where one stage is built: the image, its conveyor, and the selected stages below it. */
@@ -243,24 +251,37 @@ class StageEngine implements Engine {
     const { plan, text } = this.#sets(images, options);
     this.#emit({ type: 'plan', plan, text });
     const { repository, stores } = this.#options;
-    const commit = await repository.headCommit({ signal });
     const caches = stores.caches ?? [];
     const cached = caches.length > 0 ? new CachedStageStore(stores.primary, caches) : undefined;
+    const primary = cached ?? stores.primary;
+    // The store's listing and the git work overlap; a failed prefetch is reported by the first lookup.
+    primary.prefetch?.({ signal }).catch(() => undefined);
+    const commit = await repository.headCommit({ signal });
     const context: BuildContext = {
       commit,
       oracle: gitAncestryOracle(repository, commit),
       gitFacts: new GitFactsCache(),
-      primary: cached ?? stores.primary,
+      primary,
       cached,
       done: new Map(),
       flights: new SingleFlight(),
+      slots: new BuildSlots(this.#limit),
     };
     const outcomes: ImageOutcome[] = [];
+    // Images start as soon as their dependencies are done; the limit applies to executor calls
+    // (context.slots), so lookups of stored stages never queue behind builds.
     await runSchedule(plan, {
       signal,
-      parallelTasksLimit: this.#limit,
+      parallelTasksLimit: 0,
       run: async (node, runSignal) => {
-        const outcome = await this.#buildImage(node, context, runSignal);
+        let outcome: ImageOutcome;
+        try {
+          outcome = await this.#buildImage(node, context, runSignal);
+        } catch (error) {
+          // As the schedule starts no image after a failure, no executor call starts after one either.
+          context.slots.stop(error);
+          throw error;
+        }
         context.done.set(node.name, outcome);
         outcomes.push(outcome);
         return outcome;
@@ -461,7 +482,8 @@ class StageEngine implements Engine {
 
   /** Git facts from the repository plus what only the engine knows (other images' results, import checksums). */
   async #facts(
-    build: Pick<BuildContext, 'commit' | 'gitFacts'>,
+    /** `slots`, when given, bounds the import checksums (executor calls); a dry run has none. */
+    build: Pick<BuildContext, 'commit' | 'gitFacts'> & { slots?: BuildSlots | undefined },
     upstream: Upstream,
     image: ResolvedImage,
     conveyor: ImageConveyor,
@@ -494,16 +516,18 @@ class StageEngine implements Engine {
         imports.map(async (entry) => {
           const source = storedUpstream(upstream, entry.image);
           if (!executor) throw new ImportNeedsExecutor(entry.image);
-          const sourceChecksum = await this.#options.executor.importChecksum(
-            {
-              sourceImageRef: source.imageRef,
-              add: entry.add,
-              includePaths: entry.includePaths,
-              excludePaths: entry.excludePaths,
-              command: importSourceChecksumCommand(entry),
-            },
-            { signal },
-          );
+          const checksum = (): Promise<string> =>
+            this.#options.executor.importChecksum(
+              {
+                sourceImageRef: source.imageRef,
+                add: entry.add,
+                includePaths: entry.includePaths,
+                excludePaths: entry.excludePaths,
+                command: importSourceChecksumCommand(entry),
+              },
+              { signal },
+            );
+          const sourceChecksum = await (build.slots ? build.slots.run(checksum, signal) : checksum());
           importChecksums[importId(entry)] = sourceChecksum;
           return { sourceChecksum };
         }),
@@ -554,7 +578,7 @@ class StageEngine implements Engine {
     const request = buildRequest(context, labels);
     let built;
     try {
-      built = await this.#options.executor.buildStage(request, { signal });
+      built = await build.slots.run(() => this.#options.executor.buildStage(request, { signal }), signal);
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       throw new CoreError('STAGE_BUILD_FAILED', `building stage ${stage.name} of image ${context.image.key} failed: ${messageOf(error)}`, {

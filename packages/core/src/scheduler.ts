@@ -3,6 +3,7 @@
  * on is done, with at most `parallelTasksLimit` images at once. The printed sets are for humans; the
  * scheduler follows the graph.
  */
+import { setMaxListeners } from 'node:events';
 import { abortReason, isStrataError } from '@strata/errors';
 import type { CallOptions } from './clock.js';
 import { CoreError } from './errors.js';
@@ -60,6 +61,8 @@ export async function runSchedule<R>(plan: BuildPlan, options: ScheduleOptions<R
   const waiting = [...plan.images];
   const running = new Set<string>();
   const cancel = new AbortController();
+  // Every running image (unlimited when lookups run at once) listens on this signal in several calls.
+  setMaxListeners(0, cancel.signal);
   const onAbort = (): void => cancel.abort(abortReason(signal as AbortSignal));
   signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -320,6 +320,77 @@ dependencies:
     expect(statuses(result, 'web')).toEqual(['dockerfile:built']);
   });
 
+  describe('parallelTasksLimit bounds executor calls, not lookups', () => {
+    const sixImages = ['project: demo', 'configVersion: 1', ...Array.from({ length: 6 }, (_, i) => `---\nimage: i${i}\nfrom: alpine:3.1${i}\nshell:\n  beforeInstall: [echo ${i}]`)].join('\n');
+
+    /** A store whose every listing takes a few ms and counts how many run at once. */
+    function countingStore(): { store: StageStore; maxListings: () => number } {
+      const inner = new MemoryStageStore({ name: 'primary' });
+      let running = 0;
+      let max = 0;
+      const store: StageStore = {
+        name: inner.name,
+        listStageIds: async (digest, options) => {
+          running += 1;
+          max = Math.max(max, running);
+          try {
+            await systemClock.sleep(5);
+            return await inner.listStageIds(digest, options);
+          } finally {
+            running -= 1;
+          }
+        },
+        findStage: (id, options) => inner.findStage(id, options),
+        publish: (record, options) => inner.publish(record, options),
+      };
+      return { store, maxListings: () => max };
+    }
+
+    it('runs at most the limit of builds at once', async () => {
+      let running = 0;
+      let max = 0;
+      const executor = new FakeExecutor({
+        onBuild: async () => {
+          running += 1;
+          max = Math.max(max, running);
+          await systemClock.sleep(5);
+          running -= 1;
+        },
+      });
+      const { engine } = engineWith({ config: config(sixImages), executor, parallelTasksLimit: 2 });
+      await engine.build();
+      expect(executor.built).toHaveLength(12);
+      expect(max).toBe(2);
+    });
+
+    it('looks up every ready image at once in a no-op build, whatever the limit', async () => {
+      const { store, maxListings } = countingStore();
+      const first = engineWith({ config: config(sixImages), primary: store, parallelTasksLimit: 1 });
+      await first.engine.build();
+      const again = engineWith({ config: config(sixImages), primary: store, parallelTasksLimit: 1 });
+      const result = await again.engine.build();
+      expect(again.executor.calls).toHaveLength(0);
+      expect(result.images.flatMap((image) => image.stages.map((stage) => stage.status))).toEqual(Array(12).fill('reused'));
+      expect(maxListings()).toBeGreaterThanOrEqual(6);
+    });
+
+    it('starts no build after a failure, and still lets the running ones finish', async () => {
+      const started: string[] = [];
+      const executor = new FakeExecutor({
+        onBuild: async (request) => {
+          started.push(request.stage);
+          if (started.length === 1) throw new Error('exit status 3');
+          await systemClock.sleep(20);
+        },
+      });
+      const { engine } = engineWith({ config: config(sixImages), executor, parallelTasksLimit: 2 });
+      await expect(engine.build()).rejects.toMatchObject({ code: 'BUILD_FAILED' });
+      // The failing build and the one running beside it; the four images waiting for a slot never built.
+      expect(started).toHaveLength(2);
+      expect(executor.built).toHaveLength(1);
+    });
+  });
+
   it('reports the failing image and stage', async () => {
     const executor = new FakeExecutor({
       onBuild: (request) => {

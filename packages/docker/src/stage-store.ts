@@ -107,15 +107,25 @@ export class DockerStageStore implements StageStore {
     return `${this.project}:${formatStageId(id)}`;
   }
 
+  /** Lists the engine's stages now unless a snapshot exists (see {@link StageStore.prefetch}). */
+  async prefetch(options: CallOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.#loadSnapshot(options.signal);
+  }
+
+  async #loadSnapshot(signal: AbortSignal | undefined): Promise<Map<string, Listed>> {
+    if (this.#snapshot) return this.#snapshot;
+    const listed = await this.#listing.run('list', (shared) => this.#list(shared), { signal });
+    this.#snapshot ??= listed;
+    return this.#snapshot;
+  }
+
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
     const { signal } = options;
     signal?.throwIfAborted();
     if (options.live) this.#snapshot = await this.#list(signal);
-    else if (!this.#snapshot) {
-      const listed = await this.#listing.run('list', (shared) => this.#list(shared), { signal });
-      this.#snapshot ??= listed;
-    }
-    return [...this.#snapshot.values()]
+    const snapshot = this.#snapshot ?? (await this.#loadSnapshot(signal));
+    return [...snapshot.values()]
       .map((entry) => entry.id)
       .filter((id) => digest === undefined || id.digest === digest)
       .sort(compareStageIds);

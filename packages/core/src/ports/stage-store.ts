@@ -94,4 +94,12 @@ export interface StageStore {
 
   /** Stores `record` under `record.id` unless that id exists: see the interface contract. */
   publish(record: StageRecord, options?: CallOptions): Promise<PublishResult>;
+
+  /**
+   * Optional: starts loading the snapshot that non-live listings are answered from, so that the first
+   * lookup of a build does not wait for it (the engine calls it when a build starts, before git work).
+   * Changes no answer of the other methods; idempotent; safe to call concurrently with them. It may
+   * reject (the engine ignores that): the listing that needs the snapshot then tries again and reports.
+   */
+  prefetch?(options?: CallOptions): Promise<void>;
 }

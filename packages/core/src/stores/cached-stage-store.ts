@@ -47,6 +47,15 @@ export class CachedStageStore implements StageStore {
     return [...byKey.values()].sort(compareStageIds);
   }
 
+  /** Prefetches the primary and every cache at once; a cache's failure is told and ignored, as elsewhere. */
+  async prefetch(options: CallOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await Promise.all([
+      this.#primary.prefetch?.(options),
+      ...this.#caches.map((cache) => this.#tryCache(cache, 'list', async () => cache.prefetch?.(options), undefined)),
+    ]);
+  }
+
   async findStage(id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
     for (const cache of this.#caches) {
       const hit = await this.#tryCache(cache, 'find', () => cache.findStage(id, options), undefined);

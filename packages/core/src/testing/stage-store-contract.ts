@@ -191,6 +191,26 @@ export function describeStageStoreContract(
         expect(await b.findStage(mine)).toBeDefined();
       }));
 
+    it('prefetch (when the adapter has it) changes no answer, also concurrently with lookups', () =>
+      withSubject(async (subject) => {
+        const writer = subject.client();
+        const digest = freshDigest();
+        const source = await subject.sourceImage('prefetch');
+        const before = stageId(digest, 1_700_000_000_010);
+        await writer.publish(record(subject, before, source));
+        const store = subject.client();
+        const [, listed, found] = await Promise.all([store.prefetch?.(), store.listStageIds(digest), store.findStage(before)]);
+        expect(listed).toEqual([before]);
+        expect(found?.id).toEqual(before);
+        await store.prefetch?.();
+        const mine = stageId(digest, 1_700_000_000_020);
+        await store.publish(record(subject, mine, source));
+        expect(await store.listStageIds(digest)).toEqual([before, mine]);
+        const aborted = new AbortController();
+        aborted.abort(new Error('stop'));
+        await expect(store.prefetch?.({ signal: aborted.signal }) ?? Promise.reject(new Error('stop'))).rejects.toThrow();
+      }));
+
     it('copies a stage from another store keeping its stage id', () =>
       withSubject(async (subject) => {
         const store = subject.client();
