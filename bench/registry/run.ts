@@ -11,13 +11,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { build as esbuild } from 'esbuild';
 import { RegistryClient, RegistryStageStore, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import { startFaultProxy } from '../../packages/registry/test/support/fault-proxy.js';
 import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
 import { findRegistryBinary, startRegistry } from '../../packages/registry/test/support/registry-process.js';
 import { probeRegistry } from '../../test/support/services.js';
 import { FileStageRecordCache, MemoryStageRecordCache } from '../../packages/registry/src/stage-store.js';
+import { bundleNoop } from '../docker/bundle.js';
 import { BENCH_PROJECT, SHARED_REGISTRY, buildOnce, fillNoise, noiseRepository, noopExecutor, rawListTags, replayLookups, type BuildMeasure } from './noop.js';
 
 const execFileAsync = promisify(execFile);
@@ -268,19 +268,9 @@ for (const count of [10_000, 50_000]) {
 //    builder is noop-builder.ts bundled by esbuild into one ES module (what a compiled Strata loads),
 //    so tsx compiling TypeScript at each start-up does not dominate the measure.
 const bundleDir = mkdtempSync(path.join(tmpdir(), 'strata-bench-registry-builder-'));
-const builderBundle = path.join(bundleDir, 'noop-builder.mjs');
-await esbuild({
-  entryPoints: [path.join(import.meta.dirname, 'noop-builder.ts')],
-  outfile: builderBundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  conditions: ['@strata/source'],
-  // The CommonJS dependencies expect require, which an ES module lacks.
-  banner: { js: "import { createRequire as __strataRequire } from 'node:module'; const require = __strataRequire(import.meta.url);" },
-  logLevel: 'error',
-});
+// Bundled as bench:docker bundles its builder (minified, as a published CLI ships); the registry
+// builder pulls in no dockerode, so nothing is deferred.
+const builderBundle = await bundleNoop(path.join(bundleDir, 'noop-builder.mjs'), { entry: path.join(import.meta.dirname, 'noop-builder.ts'), defer: false });
 const runBuilders = async (n: number): Promise<{ wallMs: number; buildMs: number; cpuMs: number }> => {
   const t = performance.now();
   const outputs = await Promise.all(Array.from({ length: n }, () => execFileAsync(process.execPath, [builderBundle, '10000', recordCacheDirs.get(10_000) ?? ''])));
