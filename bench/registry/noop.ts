@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '@strata/config';
 import { createEngine, formatStageId, MemoryStageLock, type BuildResult, type Executor, type StageDigest, type StageId } from '@strata/core';
 import { NativeGitRepository } from '@strata/git';
-import { RegistryClient, RegistryStageStore, TagListCache, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import { RegistryClient, RegistryStageStore, TagListCache, nodeHttpFetch, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import type { StageRecordCache } from '../../packages/registry/src/stage-store.js';
 import { RegistryTestExecutor } from '../../packages/registry/test/support/registry-executor.js';
 import { tinyImage } from '../../packages/registry/test/support/images.js';
@@ -126,7 +126,8 @@ export async function buildOnce(repository: Repository, options: { executor?: Ex
   const timedFetch: typeof fetch = async (input, init) => {
     const start = performance.now();
     first ??= start;
-    const response = await fetch(input, init);
+    // The client's own transport, timed (wrapping the global fetch instead would change what is measured).
+    const response = await nodeHttpFetch(input, init);
     last = performance.now();
     if (response.body === null) return response;
     const body = response.body.pipeThrough(

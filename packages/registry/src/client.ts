@@ -4,6 +4,7 @@ import { assertDigest, digestOf, DigestHasher, isDigest, parseDigest, type Diges
 import { redactUrl, RegistryError, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
 import { isRetryableStatus, parseAuthChallenges, parseNextLink, parseRegistryErrorCodes, parseRetryAfter } from './http.js';
 import { MANIFEST_MEDIA_TYPES } from './media-types.js';
+import { nodeHttpFetch } from './node-fetch.js';
 import { DOCKER_HUB, isLoopbackHost, type ImageReference, type Repository } from './reference.js';
 import { sortUniqueInPlace } from './sorted-tags.js';
 
@@ -38,8 +39,10 @@ export interface RetryOptions {
 
 export interface RegistryClientOptions {
   /**
-   * The fetch implementation (test seam).
-   * @default globalThis.fetch
+   * The transport: a `fetch` (also the test seam). It is called with a `URL`, `redirect: 'manual'`
+   * and `Uint8Array` bodies only.
+   * @default {@link nodeHttpFetch} (node:http; Node's global `fetch` costs a short-lived process
+   *   ~100 ms of CPU to start, see its notes)
    */
   fetch?: typeof fetch;
   /**
@@ -227,7 +230,7 @@ export class RegistryClient {
   readonly #stats = { total: 0, retries: 0, byOperation: {} as Record<string, number> };
 
   constructor(options: RegistryClientOptions = {}) {
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#fetch = options.fetch ?? nodeHttpFetch;
     this.#credentials = options.credentials;
     this.#insecure = options.insecure ?? isLoopbackHost;
     this.#attempts = Math.max(1, options.retry?.attempts ?? 5);

@@ -29,6 +29,7 @@ it('exports exactly the documented runtime names', () => {
     'isIndexMediaType',
     'isLoopbackHost',
     'isRegistryImageReference',
+    'nodeHttpFetch',
     'parseAuthChallenges',
     'parseDigest',
     'parseImageReference',
