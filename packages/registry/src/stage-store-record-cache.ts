@@ -5,7 +5,8 @@
  * without a request, as long as the tag listing still shows the tag (see `RegistryStageStore`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { abortReason } from '@strata/errors';
@@ -103,17 +104,24 @@ export class FileStageRecordCache implements StageRecordCache {
     return path.join(this.dir, registry.replaceAll(':', '_'), ...parts, `${formatStageId(id)}.json`);
   }
 
-  async find(repository: string, id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
-    options.signal?.throwIfAborted();
+  /**
+   * Reads the entry synchronously, on purpose: an entry is a ~1 KB local file, which a synchronous
+   * read returns in ~20 µs, where `fs/promises` takes four thread-pool round trips (open, stat, read,
+   * close: ~0.4 ms on a busy 2-core machine) — and a build reads one entry per stage, mostly one after
+   * the other. The cost is that a cache directory on a stalled network file system would stall the
+   * process rather than one lookup.
+   */
+  find(repository: string, id: StageId, options: CallOptions = {}): Promise<StageRecord | undefined> {
+    const signal = options.signal;
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     let text: string;
     try {
-      text = await readFile(this.fileOf(repository, id), { encoding: 'utf8', ...signalOf(options) });
+      text = readFileSync(this.fileOf(repository, id), 'utf8');
     } catch {
       // Absent or unreadable: a miss either way.
-      options.signal?.throwIfAborted();
-      return undefined;
+      return Promise.resolve(undefined);
     }
-    return recordOfEntry(text, id);
+    return Promise.resolve(recordOfEntry(text, id));
   }
 
   async store(repository: string, record: StageRecord, options: CallOptions = {}): Promise<void> {
