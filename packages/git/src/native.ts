@@ -104,24 +104,30 @@ export class NativeGitRepository extends BaseGitRepository {
       });
     const st = await stat(abs).catch(() => undefined);
     if (!st?.isDirectory()) throw notARepo();
-    let info: string[];
-    try {
-      const r = await runGit(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--is-shallow-repository'], {
+    // One process in the common case (a work tree); `--show-toplevel` fails in a bare repository, which
+    // is then asked without it.
+    const ask = async (args: readonly string[]): Promise<string[]> => {
+      const r = await runGit(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--is-shallow-repository', ...args], {
         cwd: abs,
         gitBinary,
         signal: options.signal,
       });
-      info = r.stdout.toString('utf8').trim().split('\n');
-    } catch (error) {
-      if (error instanceof GitError && error.code === 'GIT_COMMAND_FAILED') throw notARepo(error);
-      throw error;
+      return r.stdout.toString('utf8').trim().split('\n');
+    };
+    let info: string[];
+    try {
+      info = await ask(['--show-toplevel']);
+    } catch (first) {
+      if (!(first instanceof GitError && first.code === 'GIT_COMMAND_FAILED')) throw first;
+      try {
+        info = await ask([]);
+      } catch (error) {
+        if (error instanceof GitError && error.code === 'GIT_COMMAND_FAILED') throw notARepo(error);
+        throw error;
+      }
     }
-    const [bare, gitDir, shallow] = info;
-    let root = gitDir!;
-    if (bare !== 'true') {
-      const r = await runGit(['rev-parse', '--show-toplevel'], { cwd: abs, gitBinary, signal: options.signal });
-      root = r.stdout.toString('utf8').trim();
-    }
+    const [bare, gitDir, shallow, topLevel] = info;
+    const root = bare === 'true' || topLevel === undefined ? gitDir! : topLevel;
     return new NativeGitRepository(root, gitDir!, shallow === 'true', options);
   }
 

@@ -109,12 +109,24 @@ export class CatFileBatch {
 
   read(spec: string): Promise<BatchObject | undefined> {
     if (spec.includes('\n')) return Promise.resolve(undefined);
-    const child = this.start();
+    this.start();
     return new Promise<BatchObject | undefined>((resolve, reject) => {
       if (this.pending.length === 0) this.setRef(true);
       this.pending.push({ resolve, reject });
-      child.stdin.write(`${spec}\n`);
+      // Requests made in one turn of the event loop (many images looking up at once) go out in one
+      // write: a pipe write is a system call each.
+      this.outbox.push(spec);
+      if (this.outbox.length === 1) queueMicrotask(() => this.flush());
     });
+  }
+
+  private outbox: string[] = [];
+
+  /** Writes the queued requests to the current process (`fail` drops the queue with the requests it rejects). */
+  private flush(): void {
+    const lines = this.outbox;
+    this.outbox = [];
+    if (lines.length > 0 && this.child) this.child.stdin.write(`${lines.join('\n')}\n`);
   }
 
   close(): void {
@@ -138,12 +150,16 @@ export class CatFileBatch {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.stdin.on('error', () => undefined);
+    // Only the current process's end fails the pending reads: a process replaced after `close` had its
+    // reads rejected then, and the reads now pending belong to its successor.
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return;
+      this.child = undefined;
       this.fail(e.code === 'ENOENT' ? binaryMissing(this.gitBinary, e) : e);
     });
     child.on('close', (code) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return;
+      this.child = undefined;
       this.fail(
         new GitError('GIT_COMMAND_FAILED', `git cat-file --batch exited with code ${code}: ${stderr.trim()}`, {
           data: { command: ['git', 'cat-file', '--batch'], stderr, repository: this.cwd },
@@ -171,6 +187,7 @@ export class CatFileBatch {
   private fail(error: unknown): void {
     const pending = this.pending;
     this.pending = [];
+    this.outbox = [];
     this.setRef(false);
     for (const p of pending) p.reject(error);
   }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IsomorphicGitRepository, NativeGitRepository } from '../src/index.js';
@@ -17,6 +18,47 @@ describe('NativeGitRepository specifics', () => {
       );
       expect(error?.code).toBe('GIT_BINARY_MISSING');
       expect(error?.hint).toContain('IsomorphicGitRepository');
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('opens a work tree from a subdirectory, a bare repository, and refuses a plain directory', async () => {
+    const fx = createFixtureRepository();
+    const bareDir = path.join(fx.dir, '..', `${path.basename(fx.dir)}-bare.git`);
+    try {
+      const fromSub = await NativeGitRepository.open(path.join(fx.dir, 'src'));
+      expect(fromSub.root).toBe(fx.dir);
+      const head = await fromSub.headCommit();
+      await fromSub.close();
+      execFileSync('git', ['clone', '-q', '--bare', fx.dir, bareDir]);
+      const bare = await NativeGitRepository.open(bareDir);
+      expect(bare.root).toBe(bareDir);
+      expect(await bare.headCommit()).toBe(head);
+      await bare.close();
+      const plain = mkdtempSync(path.join(tmpdir(), 'strata-not-a-repo-'));
+      try {
+        await expect(NativeGitRepository.open(plain)).rejects.toMatchObject({ code: 'GIT_NOT_A_REPOSITORY' });
+      } finally {
+        execFileSync('rm', ['-rf', plain]);
+      }
+    } finally {
+      execFileSync('rm', ['-rf', bareDir]);
+      fx.remove();
+    }
+  });
+
+  it('answers reads made together, and reads made after close (the batch process restarts)', async () => {
+    const fx = createFixtureRepository();
+    try {
+      const repo = await NativeGitRepository.open(fx.dir);
+      const commits = Object.values(fx.commits);
+      expect(await Promise.all(commits.map((c) => repo.findCommit(c)))).toEqual(commits);
+      const before = repo.findCommit(commits[0] as string);
+      await repo.close();
+      await expect(before).rejects.toThrow();
+      expect(await repo.findCommit(commits[1] as string)).toBe(commits[1]);
+      await repo.close();
     } finally {
       fx.remove();
     }
