@@ -1,9 +1,12 @@
+import { DockerfileParser } from 'dockerfile-ast';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   analyzeDockerfile,
   contextSources,
   dependencyBuildArgs,
   dockerfileStageInputs,
+  escapeCharacterOf,
   expandVariables,
   normalizeCopySource,
   parseDockerignore,
@@ -189,5 +192,27 @@ describe('dependencyBuildArgs', () => {
       (image) => ({ name: `repo:${image}-tag`, repo: 'repo', tag: `${image}-tag`, id: 'sha256:id', digest: 'sha256:dg' }),
     );
     expect(args).toEqual({ BASE_IMAGE: 'repo:base-tag', BASE_DIGEST: 'sha256:dg' });
+  });
+});
+
+describe('escapeCharacterOf', () => {
+  const line = fc.constantFrom(
+    '# escape=`', '#escape=\\', '# escape = `', '  # escape=`', '# ESCAPE=`', '# escape=x', '# escape=', '# syntax=docker/dockerfile:1',
+    '# check=skip=all', '# just a comment', '#', '', '   ', 'FROM busybox', 'RUN echo `', 'ARG x=1',
+  );
+  const dockerfile = fc
+    .tuple(fc.boolean(), fc.array(line, { maxLength: 6 }), fc.constantFrom('\n', '\r\n'))
+    .map(([bom, lines, eol]) => `${bom ? '\uFEFF' : ''}${lines.join(eol)}`);
+
+  it('gives the answer of parsing the whole file with dockerfile-ast', () => {
+    fc.assert(
+      fc.property(dockerfile, (text) => {
+        expect(escapeCharacterOf(text)).toBe(DockerfileParser.parse(text).getEscapeCharacter());
+      }),
+      { numRuns: 2000, seed: 20_261_122 },
+    );
+    expect(escapeCharacterOf('# escape=`\nFROM x\n')).toBe('`');
+    expect(escapeCharacterOf('FROM x\n# escape=`\n')).toBe('\\');
+    expect(escapeCharacterOf('# syntax=a\n\n# escape=`\nFROM x\n')).toBe('\\');
   });
 });

@@ -130,6 +130,18 @@ function argDeclarations(instruction: Arg, escape: string): { key: string; writt
 }
 
 /**
+ * The escape character the Dockerfile's parser directives choose. Directives can only stand in the
+ * leading comment lines (the scan stops at the first blank line or instruction), so only those lines are
+ * handed to the parser: the same answer as parsing the whole file, without parsing it twice.
+ */
+export function escapeCharacterOf(text: string): string {
+  const lines = text.split('\n');
+  let end = 0;
+  while (end < lines.length && /^\uFEFF?[ \t]*#/.test(lines[end] ?? '')) end += 1;
+  return end === 0 ? '\\' : DockerfileParser.parse(lines.slice(0, end).join('\n')).getEscapeCharacter();
+}
+
+/**
  * Drops comment and empty lines inside a continued instruction (`RUN a \\` / `# note` / `b`), which
  * Docker ignores but `dockerfile-ast` keeps in the instruction's arguments.
  */
@@ -196,7 +208,7 @@ function targetNotFound(options: AnalyzeDockerfileOptions, names: (string | unde
  */
 export function analyzeDockerfile(text: string, options: AnalyzeDockerfileOptions): AnalyzedDockerfile {
   const buildArgs = options.buildArgs ?? {};
-  const escape = DockerfileParser.parse(text).getEscapeCharacter();
+  const escape = escapeCharacterOf(text);
   const dockerfile = DockerfileParser.parse(stripContinuationComments(text, escape));
   const instructions = dockerfile.getInstructions();
 

@@ -3,6 +3,7 @@ export { expandVariables, type ExpandOptions, type VariableLookup } from './expa
 export {
   analyzeDockerfile,
   contextSources,
+  escapeCharacterOf,
   platformArgs,
   stagesNeededByTarget,
   type AnalyzeDockerfileOptions,
