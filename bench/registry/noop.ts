@@ -23,7 +23,8 @@ import { tinyImage } from '../../packages/registry/test/support/images.js';
 /** The shared registry of `scripts/services.sh`: filled repositories persist there across runs. */
 export const SHARED_REGISTRY = '127.0.0.1:5000';
 export const BENCH_PROJECT = 'strata-bench-registry';
-const root = path.resolve(import.meta.dirname, '../..');
+/** The repository root; resolved on use, as a CommonJS bundle of this module has no `import.meta`. */
+const root = (): string => path.resolve(import.meta.dirname, '../..');
 
 export const noiseRepository = (count: number): Repository => parseRepository(`${SHARED_REGISTRY}/strata-bench/noise-${count}`);
 
@@ -77,7 +78,7 @@ export function benchProject(): string {
   if (existsSync(path.join(dir, '.git'))) return dir;
   const staging = mkdtempSync(path.join(tmpdir(), 'strata-bench-registry-'));
   const made = path.join(staging, 'repo');
-  execFileSync('bash', [path.join(root, 'examples/make-repo.sh'), 'multi-image', made], { stdio: 'ignore' });
+  execFileSync('bash', [path.join(root(), 'examples/make-repo.sh'), 'multi-image', made], { stdio: 'ignore' });
   const file = path.join(made, 'werf.yaml');
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^project: .*$/m, `project: ${BENCH_PROJECT}`));
   const date = '2026-01-03T00:00:00Z';
