@@ -1,6 +1,7 @@
 /**
  * One Strata build of a project directory as a user embedding the library would run it: load
- * werf.yaml, open git, make the Docker executor and the local Docker stage store, build everything,
+ * werf.yaml while git opens, make the local Docker stage store and start its listing, make the Docker
+ * executor, build everything,
  * close. Timed end to end (config load and git work included).
  */
 import { performance } from 'node:perf_hooks';
@@ -20,15 +21,24 @@ export interface StrataBuildResult {
 
 export async function strataBuild(dir: string, options: { events?: BuildEventListener | undefined } = {}): Promise<StrataBuildResult> {
   const start = performance.now();
+  // git opens while werf.yaml loads; a failure is raised by the `await` below (the catch only marks it handled).
+  const opening = NativeGitRepository.open(dir);
+  opening.catch(() => undefined);
   const loaded = await loadConfig(dir);
-  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
-  const repository = await NativeGitRepository.open(dir);
+  if (!loaded.ok) {
+    await (await opening).close();
+    throw new Error(loaded.problems.map(formatProblem).join('\n'));
+  }
+  const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
+  const primary = new DockerStageStore({ docker, project: loaded.config.project });
+  // The store's listing runs while git opens (StageStore.prefetch; a failure surfaces in the build).
+  primary.prefetch({}).catch(() => undefined);
+  const repository = await opening;
   try {
-    const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
     const engine = createEngine({
       config: loaded.config,
       repository,
-      stores: { primary: new DockerStageStore({ docker, project: loaded.config.project }) },
+      stores: { primary },
       lock: new MemoryStageLock(),
       executor: new DockerExecutor({ docker, git: repository, pullMissingBase: false }),
       events: options.events,

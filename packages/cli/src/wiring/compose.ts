@@ -124,11 +124,14 @@ export function createStores(storage: StorageOptions, options: { docker: Dockero
 /** Opens git, makes the lock and the adapters, and creates the engine. */
 export async function compose(options: CompositionOptions): Promise<Composition> {
   const { project, env, signal } = options;
+  const docker = dockerClient(env);
+  const stores = createStores(options.storage, { docker, project: project.config.project, env });
+  // The primary's listing (a Docker or registry round trip) runs while git opens; a failure is
+  // reported by the first lookup that needs it (StageStore.prefetch).
+  stores.primary.prefetch?.({ signal }).catch(() => undefined);
   const repository = await NativeGitRepository.open(project.dir, { signal });
   let lock: ClosableStageLock | undefined;
   try {
-    const docker = dockerClient(env);
-    const stores = createStores(options.storage, { docker, project: project.config.project, env });
     lock = options.synchronization === undefined ? undefined : await createStageLock(options.synchronization, { signal });
     const executor = new SettlingExecutor(new DockerExecutor({ docker, git: repository, onOutput: options.onOutput }));
     const engineLock: StageLock = lock ?? new MemoryStageLock();
