@@ -4,7 +4,7 @@ import { assertDigest, digestOf, DigestHasher, isDigest, parseDigest, type Diges
 import { redactUrl, RegistryError, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
 import { isRetryableStatus, parseAuthChallenges, parseNextLink, parseRegistryErrorCodes, parseRetryAfter } from './http.js';
 import { MANIFEST_MEDIA_TYPES } from './media-types.js';
-import { nodeHttpFetch } from './node-fetch.js';
+import { fetchTransport, nodeHttpTransport, type RegistryTransport, type TransportResponse } from './node-fetch.js';
 import { DOCKER_HUB, isLoopbackHost, type ImageReference, type Repository } from './reference.js';
 import { sortUniqueInPlace } from './sorted-tags.js';
 
@@ -39,12 +39,18 @@ export interface RetryOptions {
 
 export interface RegistryClientOptions {
   /**
-   * The transport: a `fetch` (also the test seam). It is called with a `URL`, `redirect: 'manual'`
-   * and `Uint8Array` bodies only.
-   * @default {@link nodeHttpFetch} (node:http; Node's global `fetch` costs a short-lived process
-   *   ~100 ms of CPU to start, see its notes)
+   * A `fetch` to send requests with instead of the default transport (a test seam, or Node's global
+   * `fetch`). It is called with a `URL`, `redirect: 'manual'` and `Uint8Array` bodies only. Give at
+   * most one of `fetch` and `transport`.
+   * @default none: {@link transport} is used
    */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
+  /**
+   * How requests are sent: one exchange per call (see {@link RegistryTransport}).
+   * @default {@link nodeHttpTransport} (node:http; Node's global `fetch` costs a short-lived process
+   *   ~120 ms of CPU to start, see its notes)
+   */
+  transport?: RegistryTransport | undefined;
   /**
    * Where credentials come from.
    * @default none: every registry is accessed anonymously
@@ -159,12 +165,12 @@ type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 interface Exchange {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: TransportResponse['headers'];
   readonly url: URL;
   /** The read body, when requested. */
   readonly body: Uint8Array | undefined;
   /** The live response, when the body was not read. */
-  readonly response: Response | undefined;
+  readonly response: TransportResponse | undefined;
 }
 
 interface ExchangeSpec {
@@ -194,6 +200,8 @@ interface CachedToken {
 }
 
 const STREAM_CHUNK_SIZE = 16 * 1024 * 1024;
+/** What no HTTP header value may hold (node:http's rule; undici's is looser): controls other than tab. */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -211,7 +219,7 @@ const MAX_ERROR_BODY = 64 * 1024;
  * - Safe for concurrent use; the constructor does no I/O.
  */
 export class RegistryClient {
-  readonly #fetch: typeof fetch;
+  readonly #transport: RegistryTransport;
   readonly #credentials: CredentialStore | undefined;
   readonly #insecure: (registry: string) => boolean;
   readonly #attempts: number;
@@ -230,7 +238,8 @@ export class RegistryClient {
   readonly #stats = { total: 0, retries: 0, byOperation: {} as Record<string, number> };
 
   constructor(options: RegistryClientOptions = {}) {
-    this.#fetch = options.fetch ?? nodeHttpFetch;
+    if (options.fetch !== undefined && options.transport !== undefined) throw new TypeError('give a RegistryClient `fetch` or `transport`, not both');
+    this.#transport = options.fetch !== undefined ? fetchTransport(options.fetch) : (options.transport ?? nodeHttpTransport);
     this.#credentials = options.credentials;
     this.#insecure = options.insecure ?? isLoopbackHost;
     this.#attempts = Math.max(1, options.retry?.attempts ?? 5);
@@ -443,7 +452,7 @@ export class RegistryClient {
     }
     if (exchange.status !== 200 || response?.body == null) throw await this.#statusError(exchange, 'GET', { repository: repository.toString(), digest });
     const length = response.headers.get('content-length');
-    const body = response.body as AsyncIterable<Uint8Array>;
+    const body = response.body;
     const stream = async function* verify(): AsyncGenerator<Uint8Array> {
       const hasher = new DigestHasher();
       for await (const chunk of body) {
@@ -671,7 +680,7 @@ export class RegistryClient {
     return state;
   }
 
-  #learnChallenge(registry: string, headers: Headers): RegistryAuthState & { scope?: string } {
+  #learnChallenge(registry: string, headers: Exchange['headers']): RegistryAuthState & { scope?: string } {
     const challenges = parseAuthChallenges(headers.get('www-authenticate') ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm !== undefined);
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -818,27 +827,25 @@ export class RegistryClient {
     }
   }
 
-  async #send(spec: ExchangeSpec, method: Method, url: URL, signal: AbortSignal, isRetry: boolean): Promise<Response> {
-    const headers = new Headers(spec.headers);
-    headers.set('user-agent', this.#userAgent);
+  async #send(spec: ExchangeSpec, method: Method, url: URL, signal: AbortSignal, isRetry: boolean): Promise<TransportResponse> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+    headers['user-agent'] = this.#userAgent;
     const authorization = await spec.authorization?.(url);
     if (authorization !== undefined) {
-      try {
-        headers.set('authorization', authorization);
-      } catch {
-        // The platform's message would quote the header value, i.e. the secret.
+      if (INVALID_HEADER_VALUE.test(authorization)) {
+        // Never let a transport's message quote the header value, i.e. the secret.
         throw new RegistryError('REGISTRY_CREDENTIALS_INVALID', `the credentials or token for ${url.host} cannot be sent in an HTTP header`, {
           hint: 'Check the stored credentials for control characters; a token service may have answered garbage.',
           data: { url: redactUrl(url), method },
         });
       }
+      headers.authorization = authorization;
     }
     this.#stats.total++;
     if (isRetry) this.#stats.retries++;
     this.#stats.byOperation[spec.operation] = (this.#stats.byOperation[spec.operation] ?? 0) + 1;
-    const init: RequestInit = { method, headers, redirect: 'manual', signal };
-    if (spec.body !== undefined) init.body = spec.body;
-    return this.#fetch(url, init);
+    return this.#transport(url, { method, headers, body: spec.body, signal });
   }
 
   #backoff(attempt: number): number {
@@ -922,7 +929,7 @@ function blobUnknown(repository: Repository, digest: Digest): RegistryError {
   });
 }
 
-function contentType(headers: Headers): string | undefined {
+function contentType(headers: Exchange['headers']): string | undefined {
   const value = headers.get('content-type')?.split(';')[0]?.trim();
   return value === undefined || value === '' || value === 'application/octet-stream' || value === 'text/plain' ? undefined : value;
 }
@@ -944,7 +951,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function readLimited(response: Response): Promise<string> {
+async function readLimited(response: TransportResponse): Promise<string> {
   try {
     const text = await response.text();
     return text.slice(0, MAX_ERROR_BODY);

@@ -29,7 +29,15 @@ export {
 export { DigestHasher, digestOf, isDigest, parseDigest, type Digest } from './digest.js';
 export { RegistryError, redactUrl, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
 export { parseAuthChallenges, parseNextLink, parseRetryAfter, type AuthChallenge } from './http.js';
-export { nodeHttpFetch } from './node-fetch.js';
+export {
+  fetchTransport,
+  nodeHttpFetch,
+  nodeHttpTransport,
+  type RegistryTransport,
+  type TransportBody,
+  type TransportRequest,
+  type TransportResponse,
+} from './node-fetch.js';
 export {
   copyImage,
   createImageManifest,

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryCredentialStore, RegistryClient, RegistryError, digestOf, nodeHttpFetch, parseRepository } from '@strata/registry';
+import { MemoryCredentialStore, RegistryClient, RegistryError, digestOf, nodeHttpFetch, nodeHttpTransport, parseRepository, type RegistryClientOptions } from '@strata/registry';
 import { freePort } from './support/registry-process.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -31,24 +31,26 @@ function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: numbe
   return { delays, sleep: (ms: number) => (delays.push(ms), Promise.resolve()) };
 }
 
-/** `transport`, refusing anything but loopback, so a bug can never send traffic off the machine. */
-function loopbackOnly(transport: typeof fetch): typeof fetch {
-  return (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : input.toString());
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`test fetch refused ${url.host}`);
-    return transport(input, init);
-  };
+/** Refuses anything but loopback, so a bug can never send traffic off the machine. */
+function loopbackOnly(url: URL): URL {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`test transport refused ${url.host}`);
+  return url;
 }
 
-// Every behaviour below holds over both transports: Node's global fetch (a caller's own) and the
-// client's default, nodeHttpFetch.
-const transports: [string, typeof fetch][] = [
-  ['global fetch', (input, init) => fetch(input, init)],
-  ['nodeHttpFetch', nodeHttpFetch],
+const urlOf = (input: Parameters<typeof fetch>[0]): URL => new URL(input instanceof Request ? input.url : input.toString());
+
+/** Client options sending through one transport, loopback only; `onRequest` sees every request's URL. */
+type Via = (onRequest?: (url: URL) => void) => Pick<RegistryClientOptions, 'fetch' | 'transport'>;
+
+// Every behaviour below holds over each way of sending: the client's default transport, a caller's
+// `fetch` (Node's global one), and nodeHttpFetch given as a `fetch`.
+const transports: [string, Via][] = [
+  ['nodeHttpTransport (default)', (onRequest) => ({ transport: (url, request) => (onRequest?.(loopbackOnly(url)), nodeHttpTransport(loopbackOnly(url), request)) })],
+  ['global fetch', (onRequest) => ({ fetch: (input, init) => (onRequest?.(loopbackOnly(urlOf(input))), fetch(input, init)) })],
+  ['nodeHttpFetch', (onRequest) => ({ fetch: (input, init) => (onRequest?.(loopbackOnly(urlOf(input))), nodeHttpFetch(input, init)) })],
 ];
 
-describe.each(transports)('over %s', (_name, transport) => {
-  const loopbackOnlyFetch = loopbackOnly(transport);
+describe.each(transports)('over %s', (_name, via) => {
 
   describe('retries', () => {
     it('honours Retry-After on 429 and succeeds', async () => {
@@ -59,7 +61,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         else res.writeHead(200).end('{}');
       });
       const { sleep, delays } = recordingSleep();
-      const client = new RegistryClient({ sleep, fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep, ...via() });
       expect(await client.ping(host)).toEqual({ authentication: 'none' });
       expect(delays).toEqual([2000, 2000]);
       expect(client.stats).toMatchObject({ total: 3, retries: 2 });
@@ -74,7 +76,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         else res.writeHead(200).end('{}');
       });
       const { sleep, delays } = recordingSleep();
-      const client = new RegistryClient({ sleep, now: () => now, fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep, now: () => now, ...via() });
       await client.ping(host);
       expect(delays).toEqual([7000]);
     });
@@ -86,7 +88,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"down"}]}');
       });
       const { sleep, delays } = recordingSleep();
-      const client = new RegistryClient({ sleep, random: () => 0.5, retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 }, fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep, random: () => 0.5, retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 }, ...via() });
       const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect(error).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', data: { method: 'GET', status: 503, registryCodes: ['UNAVAILABLE'] } });
@@ -100,7 +102,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         calls++;
         res.writeHead(429, { 'retry-after': '3600' }).end();
       });
-      const client = new RegistryClient({ sleep: () => Promise.reject(new Error('must not sleep')), fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep: () => Promise.reject(new Error('must not sleep')), ...via() });
       await expect(client.ping(host)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', data: { status: 429 } });
       expect(calls).toBe(1);
     });
@@ -108,7 +110,7 @@ describe.each(transports)('over %s', (_name, transport) => {
     it('retries refused connections and reports REGISTRY_UNREACHABLE', async () => {
       const port = await freePort();
       const { sleep, delays } = recordingSleep();
-      const client = new RegistryClient({ sleep, retry: { attempts: 3 }, fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep, retry: { attempts: 3 }, ...via() });
       const error = await client.ping(`127.0.0.1:${port}`).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'REGISTRY_UNREACHABLE', data: { method: 'GET', attempts: 3 } });
       expect((error as Error).message).toContain('ECONNREFUSED');
@@ -117,7 +119,7 @@ describe.each(transports)('over %s', (_name, transport) => {
 
     it('times out silent servers', async () => {
       const host = await serve(() => undefined);
-      const client = new RegistryClient({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 1 }, fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 1 }, ...via() });
       await expect(client.ping(host)).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
       expect(client.stats.total).toBe(2);
     });
@@ -126,7 +128,7 @@ describe.each(transports)('over %s', (_name, transport) => {
       const host = await serve((_req, res) => res.writeHead(503).end());
       const controller = new AbortController();
       const client = new RegistryClient({
-        fetch: loopbackOnlyFetch,
+        ...via(),
         sleep: () => {
           controller.abort(new Error('user cancelled'));
           return Promise.reject(new Error('user cancelled'));
@@ -143,10 +145,7 @@ describe.each(transports)('over %s', (_name, transport) => {
       const seen: string[] = [];
       const client = new RegistryClient({
         credentials: new MemoryCredentialStore({ [host]: { kind: 'basic', username: 'u', password: 'secret-pw' } }),
-        fetch: (input, init) => {
-          seen.push(new URL(input instanceof Request ? input.url : input.toString()).host);
-          return loopbackOnlyFetch(input, init);
-        },
+        ...via((url) => seen.push(url.host)),
       });
       const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'REGISTRY_INSECURE_REFUSED' });
@@ -156,7 +155,7 @@ describe.each(transports)('over %s', (_name, transport) => {
     it('never echoes a token that cannot be sent as a header', async () => {
       const tokenService = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'leaky\nsecret-token' })));
       const host = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenService}/token",service="s"` }).end());
-      const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ ...via() });
       const error = await client.listTags(parseRepository(`${host}/a/b`)).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'REGISTRY_CREDENTIALS_INVALID' });
       expect(`${(error as Error).message} ${JSON.stringify((error as RegistryError).data)}`).not.toContain('secret-token');
@@ -174,7 +173,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         if (req.headers.authorization === undefined) res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
         else res.writeHead(307, { location: `http://${storage}/bucket/${digest}?X-Signature=abc` }).end();
       });
-      const client = new RegistryClient({ credentials: new MemoryCredentialStore({ [host]: { kind: 'basic', username: 'u', password: 'pw' } }), fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ credentials: new MemoryCredentialStore({ [host]: { kind: 'basic', username: 'u', password: 'pw' } }), ...via() });
       const bytes = await client.getBlob(parseRepository(`${host}/a/b`), digest);
       expect(Buffer.from(bytes).equals(payload)).toBe(true);
       expect(storageAuthorization).toBeUndefined();
@@ -188,7 +187,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         if (req.url?.includes('/blobs/') === true) res.writeHead(200).end('tampered');
         else res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digestOf(Buffer.from('other')) }).end(good);
       });
-      const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ ...via() });
       const repository = parseRepository(`${host}/a/b`);
       await expect(client.getBlob(repository, digestOf(Buffer.from('original')))).rejects.toMatchObject({ code: 'REGISTRY_DIGEST_MISMATCH' });
       const stream = await client.openBlob(repository, digestOf(Buffer.from('original')));
@@ -201,14 +200,14 @@ describe.each(transports)('over %s', (_name, transport) => {
 
     it('detects a tag listing whose Link loops', async () => {
       const host = await serve((req, res) => res.writeHead(200, { link: `<${req.url ?? ''}>; rel="next"`, 'content-type': 'application/json' }).end('{"tags":["a"]}'));
-      const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ ...via() });
       await expect(client.listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
     });
 
     it('rejects tag listings that are not {"tags": [...]}', async () => {
       for (const body of ['null', '"tags"', '{"tags":"a"}', 'not json']) {
         const host = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
-        await expect(new RegistryClient({ fetch: loopbackOnlyFetch }).listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
+        await expect(new RegistryClient({ ...via() }).listTags(parseRepository(`${host}/a/b`))).rejects.toMatchObject({ code: 'REGISTRY_PROTOCOL' });
       }
     });
 
@@ -217,7 +216,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         if (req.method === 'DELETE') res.writeHead(405, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNSUPPORTED"}]}');
         else res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED"}]}');
       });
-      const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ ...via() });
       const repository = parseRepository(`${host}/a/b`);
       await expect(client.listTags(repository)).rejects.toMatchObject({ code: 'REGISTRY_DENIED', data: { registryCodes: ['DENIED'] } });
       await expect(client.deleteManifest(repository, digestOf(Buffer.from('m')))).rejects.toMatchObject({ code: 'REGISTRY_UNSUPPORTED' });
@@ -292,7 +291,7 @@ describe.each(transports)('over %s', (_name, transport) => {
 
     it('restarts a session whose final PUT failed, never replaying the PUT alone', async () => {
       const { host, log } = await uploadServer('before');
-      const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep: () => Promise.resolve(), ...via() });
       const bytes = Buffer.from('payload');
       expect(await client.uploadBlob(parseRepository(`${host}/a/b`), bytes)).toMatchObject({ status: 'uploaded' });
       const digest = digestOf(bytes);
@@ -301,7 +300,7 @@ describe.each(transports)('over %s', (_name, transport) => {
 
     it('notices that a session completed although its answer was lost', async () => {
       const { host, log } = await uploadServer('after');
-      const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep: () => Promise.resolve(), ...via() });
       const bytes = Buffer.from('payload');
       expect(await client.uploadBlob(parseRepository(`${host}/a/b`), bytes)).toMatchObject({ status: 'uploaded', size: bytes.length });
       expect(log.filter((line) => line.startsWith('POST'))).toHaveLength(1);
@@ -310,7 +309,7 @@ describe.each(transports)('over %s', (_name, transport) => {
 
     it('re-opens a streamed source when a chunk fails', async () => {
       const { host, log } = await uploadServer('patch');
-      const client = new RegistryClient({ sleep: () => Promise.resolve(), fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ sleep: () => Promise.resolve(), ...via() });
       const bytes = randomFill(25);
       let opened = 0;
       const source = {
@@ -339,7 +338,7 @@ describe.each(transports)('over %s', (_name, transport) => {
         if (!second) headers.link = '</v2/a/b/tags/list?n=3&last=m>; rel="next"';
         res.writeHead(200, headers).end(JSON.stringify({ name: 'a/b', tags: second ? ['b', 'z', 'm', 'Z'] : ['m', 'a', 'b', 7] }));
       });
-      const client = new RegistryClient({ fetch: loopbackOnlyFetch });
+      const client = new RegistryClient({ ...via() });
       const tags = await client.listTags(parseRepository(`${host}/a/b`));
       expect(tags).toEqual(['Z', 'a', 'b', 'm', 'z']);
       // A new array per call, the caller's own.

@@ -1,11 +1,11 @@
 /**
- * nodeHttpFetch, the client's default transport, against small loopback servers written here: it must
- * answer as Node's `fetch` does for what the client sends.
+ * nodeHttpTransport (the client's default) and nodeHttpFetch, against small loopback servers written
+ * here: they must answer as Node's `fetch` does for what the client sends.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeHttpFetch } from '@strata/registry';
+import { RegistryClient, nodeHttpFetch, nodeHttpTransport } from '@strata/registry';
 import { freePort } from './support/registry-process.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -112,5 +112,68 @@ describe('nodeHttpFetch', () => {
     await expect(nodeHttpFetch(new Request('http://127.0.0.1:1/'), manual)).rejects.toThrow('not a Request');
     await expect(nodeHttpFetch('ftp://127.0.0.1/', manual)).rejects.toThrow('ftp:');
     await expect(nodeHttpFetch('http://127.0.0.1:1/', { ...manual, method: 'PUT', body: new Blob(['x']) })).rejects.toThrow('bodies only');
+  });
+});
+
+describe('nodeHttpTransport', () => {
+  it('answers headers case-insensitively, repeated ones joined, and the body whole or streamed', async () => {
+    const base = await serve((req, res) => {
+      res.setHeader('Docker-Content-Digest', 'sha256:abc');
+      res.setHeader('X-Many', ['one', 'two']);
+      if (req.url === '/big') res.end(Buffer.alloc(200_000, 7));
+      else res.end(JSON.stringify({ method: req.method, length: req.headers['content-length'] ?? null }));
+    });
+    const answer = await nodeHttpTransport(new URL(base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([1, 2, 3]) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('docker-content-digest')).toBe('sha256:abc');
+    expect(answer.headers.get('DOCKER-CONTENT-DIGEST')).toBe('sha256:abc');
+    expect(answer.headers.get('x-many')).toBe('one, two');
+    expect(answer.headers.get('absent')).toBeNull();
+    expect(JSON.parse(await answer.text())).toEqual({ method: 'POST', length: '3' });
+    const big = await nodeHttpTransport(new URL('/big', base), { method: 'GET', headers: {} });
+    const bytes = new Uint8Array(await big.arrayBuffer());
+    expect(bytes.byteLength).toBe(200_000);
+    expect(bytes.every((b) => b === 7)).toBe(true);
+    let streamed = 0;
+    for await (const chunk of (await nodeHttpTransport(new URL('/big', base), { method: 'GET', headers: {} })).body ?? []) streamed += chunk.byteLength;
+    expect(streamed).toBe(200_000);
+  });
+
+  it('has no body for HEAD, and a cancelled body leaves the next request working', async () => {
+    const base = await serve((req, res) => res.writeHead(200, { 'content-length': '100000' }).end(req.method === 'HEAD' ? undefined : Buffer.alloc(100_000)));
+    const head = await nodeHttpTransport(new URL(base), { method: 'HEAD', headers: {} });
+    expect(head.body).toBeNull();
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const cancelled = await nodeHttpTransport(new URL(base), { method: 'GET', headers: {} });
+    await cancelled.body?.cancel();
+    expect((await (await nodeHttpTransport(new URL(base), { method: 'GET', headers: {} })).arrayBuffer()).byteLength).toBe(100_000);
+  });
+
+  it('errors a body being read with the abort reason', async () => {
+    const base = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('first');
+    });
+    const controller = new AbortController();
+    const answer = await nodeHttpTransport(new URL(base), { method: 'GET', headers: {}, signal: controller.signal });
+    const reason = new Error('caller gave up');
+    const reading = answer.arrayBuffer();
+    controller.abort(reason);
+    await expect(reading).rejects.toBe(reason);
+  });
+
+  it('fails like fetch on a refused connection, and refuses an unsendable header without sending', async () => {
+    const port = await freePort();
+    const refused = await nodeHttpTransport(new URL(`http://127.0.0.1:${port}/`), { method: 'GET', headers: {} }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TypeError);
+    expect(((refused as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+    let requests = 0;
+    const base = await serve((_req, res) => (requests++, res.end()));
+    await expect(nodeHttpTransport(new URL(base), { method: 'GET', headers: { 'x-bad': 'a\nb' } })).rejects.toBeInstanceOf(TypeError);
+    expect(requests).toBe(0);
+  });
+
+  it('a client takes a fetch or a transport, not both', () => {
+    expect(() => new RegistryClient({ fetch: nodeHttpFetch, transport: nodeHttpTransport })).toThrow(TypeError);
   });
 });
