@@ -1,4 +1,4 @@
-import type { StageDigest, StageId } from '@strata/core';
+import { tryParseStageId, type StageDigest, type StageId } from '@strata/core';
 import { abortReason } from '@strata/errors';
 import type { CallOptions, RegistryClient } from './client.js';
 import type { Repository } from './reference.js';
@@ -82,7 +82,7 @@ function parseStageIds(tags: readonly string[], prefix: string): StageId[] {
   const start = lowerBound(tags, prefix);
   const end = prefixEnd(tags, prefix, start);
   for (let i = start; i < end; i++) {
-    const id = stageIdOfTag(tags[i] as string);
+    const id = tryParseStageId(tags[i] as string);
     if (id !== undefined) ids.push(id);
   }
   // Sorted tags of one length-56 digest each are in digest order among equal timestamps, so a stable
@@ -281,29 +281,3 @@ export class TagListCache {
   }
 }
 
-/**
- * `tag` as a stage id (`DIGEST-TIMESTAMP_MILLISEC`: 56 lowercase hex, `-`, a millisecond timestamp
- * without leading zeros that is a safe integer), or `undefined` when it is not one: the same answers
- * as core's `tryParseStageId` (a test checks them against each other), by scanning character codes
- * instead of matching a regular expression with captures — five times faster, which counts when a
- * repository's every tag is parsed (50,000 tags: ~45 ms with the regular expression).
- */
-export function stageIdOfTag(tag: string): StageId | undefined {
-  const length = tag.length;
-  // 56 + '-' + 1 to 16 digits (core's grammar allows no more).
-  if (length < 58 || length > 73 || tag.charCodeAt(56) !== 0x2d) return undefined;
-  for (let i = 0; i < 56; i++) {
-    const c = tag.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return undefined;
-  }
-  if (tag.charCodeAt(57) === 0x30 && length !== 58) return undefined;
-  let timestampMs = 0;
-  for (let i = 57; i < length; i++) {
-    const c = tag.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return undefined;
-    // Exact while below 2^53; a larger value is no safe integer either way.
-    timestampMs = timestampMs * 10 + (c - 0x30);
-  }
-  if (!Number.isSafeInteger(timestampMs)) return undefined;
-  return { digest: tag.slice(0, 56) as StageDigest, timestampMs };
-}

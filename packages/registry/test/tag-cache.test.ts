@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { formatStageId, stageId, tryParseStageId, type StageDigest } from '@strata/core';
+import { formatStageId, stageId, type StageDigest } from '@strata/core';
 import { TagListCache, TagListing, parseRepository, type RegistryClient } from '@strata/registry';
-import { stageIdOfTag } from '../src/tag-cache.js';
 
 type ListTags = Pick<RegistryClient, 'listTags'>;
 
@@ -233,35 +231,5 @@ describe('TagListCache queries', () => {
     const cache = new TagListCache(unsorted);
     expect(await cache.listTags(repo)).toEqual(['a', 'b', 'c']);
     expect(await cache.hasTag(repo, 'a')).toBe(true);
-  });
-});
-
-describe('stageIdOfTag', () => {
-  const hex = '0123456789abcdef';
-  const digestArb = fc.string({ unit: fc.constantFrom(...hex), minLength: 56, maxLength: 56 });
-  // Near-misses: the right shape with any one part off (length, case, dash, leading zero, size).
-  const timestampArb = fc.oneof(fc.nat().map(String), fc.bigInt({ min: 0n, max: 10n ** 17n }).map(String), fc.string({ unit: fc.constantFrom('0', '1', '9', 'x'), maxLength: 18 }));
-  const tagArb = fc.oneof(
-    fc.tuple(digestArb, timestampArb).map(([d, t]) => `${d}-${t}`),
-    fc.tuple(fc.string({ unit: fc.constantFrom(...hex, 'A', 'g', '-'), minLength: 50, maxLength: 60 }), timestampArb).map(([d, t]) => `${d}-${t}`),
-    fc.string({ unit: fc.constantFrom(...hex, '-', '0'), maxLength: 80 }),
-  );
-
-  it('answers exactly as core tryParseStageId, on ids and near-misses', () => {
-    fc.assert(
-      fc.property(tagArb, (tag) => {
-        expect(stageIdOfTag(tag)).toEqual(tryParseStageId(tag));
-      }),
-      { numRuns: 3000 },
-    );
-  });
-
-  it('parses the edges of the timestamp grammar as core does', () => {
-    const d = 'c'.repeat(56);
-    for (const tag of [`${d}-0`, `${d}-00`, `${d}-01`, `${d}-9007199254740991`, `${d}-9007199254740992`, `${d}-1234567890123456`, `${d}-12345678901234567`, `${d}-`, `${d}+1`, `${'C'.repeat(56)}-1`]) {
-      expect(stageIdOfTag(tag)).toEqual(tryParseStageId(tag));
-    }
-    expect(stageIdOfTag(`${d}-9007199254740991`)).toEqual({ digest: d, timestampMs: 9007199254740991 });
-    expect(stageIdOfTag(`${d}-01`)).toBeUndefined();
   });
 });
