@@ -19,7 +19,7 @@ export function isSortedUnique(tags: readonly string[]): boolean {
 export function sortUniqueInPlace(tags: string[]): string[] {
   if (isSortedUnique(tags)) return tags;
   // The default comparison of `Array.prototype.sort` orders strings by UTF-16 code units, exactly as
-  // `<` does, and runs natively: a JavaScript comparator costs about a third more at 50,000 tags.
+  // `<` does, and runs natively: a JavaScript comparator measured 10-40% slower at 50,000 tags.
   tags.sort();
   let kept = 0;
   for (let i = 0; i < tags.length; i++) {
