@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '@strata/config';
 import { createEngine, formatStageId, MemoryStageLock, type BuildResult, type Executor, type StageDigest, type StageId } from '@strata/core';
 import { NativeGitRepository } from '@strata/git';
-import { RegistryClient, RegistryStageStore, TagListCache, nodeHttpFetch, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import { RegistryClient, RegistryStageStore, TagListCache, nodeHttpFetch, nodeHttpTransport, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import type { StageRecordCache } from '../../packages/registry/src/stage-store.js';
 import { RegistryTestExecutor } from '../../packages/registry/test/support/registry-executor.js';
 import { tinyImage } from '../../packages/registry/test/support/images.js';
@@ -154,7 +154,7 @@ export async function buildOnce(repository: Repository, options: BuildOnceOption
     );
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
-  const client = new RegistryClient(options.executor === undefined || options.timeRegistry === false ? {} : { fetch: timedFetch });
+  const client = new RegistryClient(options.executor === undefined || options.timeRegistry === false ? { transport: nodeHttpTransport } : { fetch: timedFetch });
   const tagCache = new TagListCache(client);
   const dir = benchProject();
   const loaded = await loadConfig(dir);
@@ -221,7 +221,7 @@ export type Lookup = { readonly kind: 'list'; readonly digest: StageDigest | und
  * `recordCache`: the store's own cost of a build's lookups, without the engine's work interleaved.
  */
 export async function replayLookups(repository: Repository, lookups: readonly Lookup[], recordCache: StageRecordCache): Promise<{ ms: number; requests: number; byOperation: Record<string, number> }> {
-  const client = new RegistryClient();
+  const client = new RegistryClient({ transport: nodeHttpTransport });
   const store = new RegistryStageStore(repository, { client, tagCache: new TagListCache(client), project: BENCH_PROJECT, recordCache });
   const started = performance.now();
   for (const lookup of lookups) {

@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { RegistryClient, RegistryStageStore, TagListCache, digestOf, parseRepository, type Repository } from '../../packages/registry/src/index.js';
+import { RegistryClient, RegistryStageStore, TagListCache, digestOf, nodeHttpTransport, parseRepository, type Repository } from '../../packages/registry/src/index.js';
 import { startFaultProxy } from '../../packages/registry/test/support/fault-proxy.js';
 import { tinyImage, type TinyImage } from '../../packages/registry/test/support/images.js';
 import { findRegistryBinary, startRegistry } from '../../packages/registry/test/support/registry-process.js';
@@ -215,14 +215,15 @@ for (const count of [10_000, 50_000]) {
     raw.push(performance.now() - t);
     if (listed.length < count) throw new Error(`${repository.toString()} holds ${listed.length} tags, fewer than ${count}`);
     // The candidate lookup alone: a fresh store's first listing (client listing + stage-id parsing).
-    const listingClient = new RegistryClient();
+    // Clients of the no-op measures send as the strata CLI wires them (node:http transport).
+    const listingClient = new RegistryClient({ transport: nodeHttpTransport });
     const store = new RegistryStageStore(repository, { client: listingClient, tagCache: new TagListCache(listingClient), project: BENCH_PROJECT });
     t = performance.now();
     await store.listStageIds(undefined);
     storeListing.push(performance.now() - t);
     // The client's listing alone (all pages, de-duplicated, sorted), to tell client from store costs.
     t = performance.now();
-    await new RegistryClient().listTags(repository);
+    await new RegistryClient({ transport: nodeHttpTransport }).listTags(repository);
     clientListing.push(performance.now() - t);
     const warmBuild = await buildOnce(repository, { executor: noopExecutor(), recordCache });
     const coldBuild = await buildOnce(repository, { executor: noopExecutor(), recordCache: new MemoryStageRecordCache() });

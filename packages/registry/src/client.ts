@@ -4,7 +4,7 @@ import { assertDigest, digestOf, DigestHasher, isDigest, parseDigest, type Diges
 import { redactUrl, RegistryError, type RegistryErrorCode, type RegistryErrorData } from './errors.js';
 import { isRetryableStatus, parseAuthChallenges, parseNextLink, parseRegistryErrorCodes, parseRetryAfter } from './http.js';
 import { MANIFEST_MEDIA_TYPES } from './media-types.js';
-import { fetchTransport, nodeHttpTransport, type RegistryTransport, type TransportResponse } from './node-fetch.js';
+import { fetchTransport, type RegistryTransport, type TransportResponse } from './node-fetch.js';
 import { DOCKER_HUB, isLoopbackHost, type ImageReference, type Repository } from './reference.js';
 import { sortUniqueInPlace } from './sorted-tags.js';
 
@@ -39,16 +39,17 @@ export interface RetryOptions {
 
 export interface RegistryClientOptions {
   /**
-   * A `fetch` to send requests with instead of the default transport (a test seam, or Node's global
-   * `fetch`). It is called with a `URL`, `redirect: 'manual'` and `Uint8Array` bodies only. Give at
-   * most one of `fetch` and `transport`.
-   * @default none: {@link transport} is used
+   * The `fetch` requests are sent with (a test seam). It is called with a `URL`, `redirect: 'manual'`
+   * and `Uint8Array` bodies only. Give at most one of `fetch` and `transport`.
+   * @default Node's global `fetch`
    */
   fetch?: typeof fetch | undefined;
   /**
-   * How requests are sent: one exchange per call (see {@link RegistryTransport}).
-   * @default {@link nodeHttpTransport} (node:http; Node's global `fetch` costs a short-lived process
-   *   ~120 ms of CPU to start, see its notes)
+   * How requests are sent, instead of `fetch`: one exchange per call (see {@link RegistryTransport}).
+   * `nodeHttpTransport` (node:http) suits short-lived processes: Node 20's global `fetch` costs
+   * a process ~100 ms of CPU compiling undici's WebAssembly HTTP parser on first use (the `strata` CLI
+   * wires it for that reason).
+   * @default none: `fetch` is used
    */
   transport?: RegistryTransport | undefined;
   /**
@@ -239,7 +240,7 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     if (options.fetch !== undefined && options.transport !== undefined) throw new TypeError('give a RegistryClient `fetch` or `transport`, not both');
-    this.#transport = options.fetch !== undefined ? fetchTransport(options.fetch) : (options.transport ?? nodeHttpTransport);
+    this.#transport = options.transport ?? fetchTransport(options.fetch ?? ((input, init) => fetch(input, init)));
     this.#credentials = options.credentials;
     this.#insecure = options.insecure ?? isLoopbackHost;
     this.#attempts = Math.max(1, options.retry?.attempts ?? 5);

@@ -177,6 +177,11 @@ export class RegistryStageStore implements StageStore {
     return this.repository.at(formatStageId(id)).toString();
   }
 
+  /** Starts the build's one tag listing (shared through the tag cache; see {@link StageStore.prefetch}). */
+  async prefetch(options: CallOptions = {}): Promise<void> {
+    await this.#tags.listing(this.repository, signalOf(options));
+  }
+
   /** The ids, oldest first, from the build's one listing (see the class notes); the array is shared: never mutate it. */
   async listStageIds(digest: StageDigest | undefined, options: ListStagesOptions = {}): Promise<readonly StageId[]> {
     return this.#tags.stageIds(this.repository, digest, { live: options.live === true, ...signalOf(options) });

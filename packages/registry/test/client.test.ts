@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCredentialStore, RegistryClient, RegistryError, digestOf, nodeHttpFetch, nodeHttpTransport, parseRepository, type RegistryClientOptions } from '@strata/registry';
 import { freePort } from './support/registry-process.js';
 
@@ -42,11 +42,11 @@ const urlOf = (input: Parameters<typeof fetch>[0]): URL => new URL(input instanc
 /** Client options sending through one transport, loopback only; `onRequest` sees every request's URL. */
 type Via = (onRequest?: (url: URL) => void) => Pick<RegistryClientOptions, 'fetch' | 'transport'>;
 
-// Every behaviour below holds over each way of sending: the client's default transport, a caller's
-// `fetch` (Node's global one), and nodeHttpFetch given as a `fetch`.
+// Every behaviour below holds over each way of sending: Node's global fetch (the default), the
+// node:http transport (the CLI's), and nodeHttpFetch given as a `fetch`.
 const transports: [string, Via][] = [
-  ['nodeHttpTransport (default)', (onRequest) => ({ transport: (url, request) => (onRequest?.(loopbackOnly(url)), nodeHttpTransport(loopbackOnly(url), request)) })],
-  ['global fetch', (onRequest) => ({ fetch: (input, init) => (onRequest?.(loopbackOnly(urlOf(input))), fetch(input, init)) })],
+  ['nodeHttpTransport (the CLI\'s)', (onRequest) => ({ transport: (url, request) => (onRequest?.(loopbackOnly(url)), nodeHttpTransport(loopbackOnly(url), request)) })],
+  ['global fetch (the default)', (onRequest) => ({ fetch: (input, init) => (onRequest?.(loopbackOnly(urlOf(input))), fetch(input, init)) })],
   ['nodeHttpFetch', (onRequest) => ({ fetch: (input, init) => (onRequest?.(loopbackOnly(urlOf(input))), nodeHttpFetch(input, init)) })],
 ];
 
@@ -345,5 +345,20 @@ describe.each(transports)('over %s', (_name, via) => {
       tags.pop();
       expect(await client.listTags(parseRepository(`${host}/a/b`))).toEqual(['Z', 'a', 'b', 'm', 'z']);
     });
+  });
+});
+
+describe('default transport', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("sends with Node's global fetch unless a fetch or a transport is given", async () => {
+    const seen: string[] = [];
+    vi.stubGlobal('fetch', (input: Parameters<typeof fetch>[0]) => {
+      seen.push(urlOf(input).href);
+      return Promise.resolve(new Response(JSON.stringify({ name: 'x', tags: ['b', 'a'] }), { status: 200, headers: { 'content-type': 'application/json' } }));
+    });
+    expect(await new RegistryClient().listTags(parseRepository('127.0.0.1:9/x'))).toEqual(['a', 'b']);
+    expect(seen).toEqual(['http://127.0.0.1:9/v2/x/tags/list']);
+    expect(() => new RegistryClient({ fetch, transport: nodeHttpTransport })).toThrow(TypeError);
   });
 });

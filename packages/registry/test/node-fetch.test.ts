@@ -1,5 +1,5 @@
 /**
- * nodeHttpTransport (the client's default) and nodeHttpFetch, against small loopback servers written
+ * nodeHttpTransport (what the strata CLI sends with) and nodeHttpFetch, against small loopback servers written
  * here: they must answer as Node's `fetch` does for what the client sends.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -15,7 +15,7 @@ import { createEngine, MemoryStageLock, type BuildEventListener, type Engine, ty
 import { DockerExecutor, DockerStageStore, type OutputSource } from '@strata/docker';
 import { NativeGitRepository, type GitRepository } from '@strata/git';
 import { createStageLock, type ClosableStageLock } from '@strata/locks';
-import { DockerConfigCredentialStore, FileStageRecordCache, RegistryClient, RegistryStageStore, TagListCache } from '@strata/registry';
+import { DockerConfigCredentialStore, FileStageRecordCache, RegistryClient, RegistryStageStore, TagListCache, nodeHttpTransport } from '@strata/registry';
 import type { Env, StorageOptions } from '../options.js';
 import { openConfigSource } from './config-source.js';
 import { DockerDaemonIngest } from './docker-daemon-ingest.js';
@@ -106,7 +106,9 @@ export function createStores(storage: StorageOptions, options: { docker: Dockero
   const { docker, project, env } = options;
   if (storage.repo === undefined) return { primary: new DockerStageStore({ docker, project }) };
   const credentials = new DockerConfigCredentialStore({ env: { ...env } });
-  const client = new RegistryClient({ credentials });
+  // node:http rather than Node 20's global fetch: fetch costs each process ~100 ms of CPU compiling
+  // undici's WebAssembly parser on first use, and a CLI process is short-lived.
+  const client = new RegistryClient({ credentials, transport: nodeHttpTransport });
   const tagCache = new TagListCache(client);
   const ingest = new DockerDaemonIngest({ docker, credentials });
   // Stage records are immutable per (repository, stage id): one on-disk cache shared by every store
