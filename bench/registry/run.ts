@@ -283,13 +283,26 @@ const runBuilders = async (n: number): Promise<{ wallMs: number; buildMs: number
   if (builds.some((b) => b.built !== 0)) throw new Error('a concurrent no-op builder built stages');
   return { wallMs, buildMs: Math.max(...builds.map((b) => b.ms)), cpuMs: builds.reduce((sum, b) => sum + b.cpuMs, 0) };
 };
+// The machine's floor for the same shape: n empty Node processes (`node -e 0`) at once. Node's own
+// start-up is CPU-bound, so on 2 cores four of them already take about twice as long as one; no
+// builder process can do better than this ratio.
+const runEmptyNodes = async (n: number): Promise<number> => {
+  const t = performance.now();
+  await Promise.all(Array.from({ length: n }, () => execFileAsync(process.execPath, ['-e', '0'])));
+  return performance.now() - t;
+};
 const one: { wallMs: number; buildMs: number; cpuMs: number }[] = [];
 const four: { wallMs: number; buildMs: number; cpuMs: number }[] = [];
+const emptyOne: number[] = [];
+const emptyFour: number[] = [];
 for (let run = 0; run < 3; run++) {
   one.push(await runBuilders(1));
   four.push(await runBuilders(4));
+  emptyOne.push(await runEmptyNodes(1));
+  emptyFour.push(await runEmptyNodes(4));
 }
 results.push(ratioResult('builders.4vs1.wall', 'ms', median(four.map((r) => r.wallMs)), median(one.map((r) => r.wallMs)), 1.5));
+results.push(ratioResult('builders.4vs1.floorEmptyNode', 'ms', median(emptyFour), median(emptyOne), null));
 results.push(ratioResult('builders.4vs1.slowestBuild', 'ms', median(four.map((r) => r.buildMs)), median(one.map((r) => r.buildMs)), null));
 // CPU of the builder processes (start-up included) against the wall time of one: with 2 cores, four
 // builders whose CPU time nears their wall time cannot finish within 1.5x of one.
