@@ -127,7 +127,9 @@ export class NativeGitRepository extends BaseGitRepository {
       }
     }
     const [bare, gitDir, shallow, topLevel] = info;
-    const root = bare === 'true' || topLevel === undefined ? gitDir! : topLevel;
+    // Not bare, yet no work tree: `dir` lies inside a work tree's .git directory.
+    if (bare !== 'true' && topLevel === undefined) throw notARepo();
+    const root = bare === 'true' ? gitDir! : topLevel!;
     return new NativeGitRepository(root, gitDir!, shallow === 'true', options);
   }
 

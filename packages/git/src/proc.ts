@@ -146,7 +146,10 @@ export class CatFileBatch {
     this.chunks = [];
     this.buffered = 0;
     this.need = undefined;
-    child.stdout.on('data', (c: Buffer) => this.onData(c));
+    // Output of a process replaced after `close` (still in the pipe) must never reach its successor's parser.
+    child.stdout.on('data', (c: Buffer) => {
+      if (this.child === child) this.onData(c);
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.stdin.on('error', () => undefined);

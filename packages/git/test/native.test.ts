@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ describe('NativeGitRepository specifics', () => {
       expect(bare.root).toBe(bareDir);
       expect(await bare.headCommit()).toBe(head);
       await bare.close();
+      await expect(NativeGitRepository.open(path.join(fx.dir, '.git', 'refs'))).rejects.toMatchObject({ code: 'GIT_NOT_A_REPOSITORY' });
       const plain = mkdtempSync(path.join(tmpdir(), 'strata-not-a-repo-'));
       try {
         await expect(NativeGitRepository.open(plain)).rejects.toMatchObject({ code: 'GIT_NOT_A_REPOSITORY' });
@@ -44,6 +45,30 @@ describe('NativeGitRepository specifics', () => {
       }
     } finally {
       execFileSync('rm', ['-rf', bareDir]);
+      fx.remove();
+    }
+  });
+
+  it('never answers a read after close with the closed process\'s output (a big blob cut off mid-stream)', async () => {
+    const fx = createFixtureRepository();
+    try {
+      const big = 'x'.repeat(4 * 2 ** 20);
+      writeFileSync(path.join(fx.dir, 'big.bin'), big);
+      fx.git('add', 'big.bin');
+      fx.git('commit', '-q', '-m', 'big');
+      const repo = await NativeGitRepository.open(fx.dir);
+      const commit = await repo.headCommit();
+      for (let round = 0; round < 10; round++) {
+        const reading = repo.findFile(commit, 'big.bin');
+        await new Promise((resolve) => setTimeout(resolve, round));
+        await repo.close();
+        await reading.catch(() => undefined);
+        // Whatever the closed process had written, this read is answered by the new one.
+        const small = await repo.findFile(commit, 'README.md');
+        expect(Buffer.from(small ?? []).toString('utf8')).toBe(readFileSync(path.join(fx.dir, 'README.md'), 'utf8'));
+      }
+      await repo.close();
+    } finally {
       fx.remove();
     }
   });
