@@ -11,6 +11,7 @@
  * {@link stop} must reject the waiters (p-limit's `clearQueue` leaves their promises pending forever).
  */
 import { abortReason } from '@strata/errors';
+import { CoreError } from './errors.js';
 
 interface Waiter {
   grant: () => void;
@@ -30,11 +31,16 @@ export class BuildSlots {
   /**
    * Runs `work` once a slot is free (first come, first served) and frees the slot when it settles.
    * Rejects without running `work` when `signal` aborts while waiting (with the signal's reason) or the
-   * slots were stopped (with the stop reason). When `work` rejects, the slots stop with its error before
-   * the slot is freed: in a build, any failed executor call fails the build.
+   * slots were stopped (with a `BUILD_STOPPED` error caused by the stop reason). When `work` rejects,
+   * the slots stop with its error before the slot is freed: in a build, any failed call fails the build.
    */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.#acquire(signal);
+    if (this.#stopped) {
+      // Granted just before a stop, resumed just after it: never start.
+      this.#release();
+      throw this.#stopped.reason;
+    }
     try {
       return await work();
     } catch (error) {
@@ -47,11 +53,16 @@ export class BuildSlots {
   }
 
   /**
-   * No new work starts: every waiting and later {@link run} rejects with `reason`. Work already running
-   * continues (a build that fails elsewhere still saves the stages in progress). The first stop wins.
+   * No new work starts: every waiting and later {@link run} rejects with a `BUILD_STOPPED` error caused
+   * by `reason`. Work already running continues (a build that fails elsewhere still saves the stages in
+   * progress). The first stop wins.
    */
   stop(reason: unknown): void {
-    this.#stopped ??= { reason: reason instanceof Error ? reason : new Error(String(reason)) };
+    this.#stopped ??= {
+      reason: new CoreError('BUILD_STOPPED', `not started: the build stopped after a failure (${reason instanceof Error ? reason.message : String(reason)})`, {
+        cause: reason,
+      }),
+    };
     for (const waiter of this.#waiting.splice(0)) waiter.reject(this.#stopped.reason);
   }
 

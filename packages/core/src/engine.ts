@@ -61,9 +61,11 @@ export interface EngineOptions {
   lock: StageLock;
   executor: Executor;
   /**
-   * Executor calls (stage builds, import checksums) at once, so at most this many images build at the
-   * same time; ≤ 0 means unlimited. Looking up stored stages takes no slot: every image whose
-   * dependencies are done is looked up at once, and a no-op build never waits for a slot.
+   * Slots for the work that loads the host at once: a stage build with the publish of its image, an
+   * import checksum, a copy from a secondary store, a final-store publish; so at most this many images
+   * build at the same time. ≤ 0 means unlimited. Looking up stored stages takes no slot: every image
+   * whose dependencies are done is looked up at once, and a no-op build never waits for a slot. (A
+   * cache store's copy into the primary happens inside its lookup and is not bounded.)
    * @default 5
    */
   parallelTasksLimit?: number | undefined;
@@ -473,7 +475,8 @@ class StageEngine implements Engine {
       durationMs: this.#clock.now() - startedAt,
     };
     const last = stages.at(-1);
-    if (last && image.final && this.#options.stores.final) await this.#options.stores.final.publish(last.stage, { signal });
+    const finalStore = this.#options.stores.final;
+    if (last && image.final && finalStore) await build.slots.run(() => finalStore.publish(last.stage, { signal }), signal);
     this.#emit({
       type: 'imageDone', image: image.key, rebuilt: stages.some((s) => s.status === 'built'), durationMs: outcome.durationMs,
     });
@@ -545,7 +548,12 @@ class StageEngine implements Engine {
     const { build, digest, stage } = context;
     const query: StageQuery = { digest, gitRelated: stage.gitRelated, previous: context.prev?.id, mappingHashes: mappingHashesOf(context.conveyor) };
     const found = await lookupStage(
-      { primary: build.primary, secondaries: this.#options.stores.secondaries },
+      {
+        primary: build.primary,
+        secondaries: this.#options.stores.secondaries,
+        // A copy moves an image between stores: it takes a slot, as a build does.
+        transfer: (copy) => build.slots.run(copy, signal),
+      },
       query,
       build.oracle,
       { signal },
@@ -576,41 +584,44 @@ class StageEngine implements Engine {
       [DIGEST_INPUTS_LABEL]: encodeInputsRecord(context.inputs),
     };
     const request = buildRequest(context, labels);
-    let built;
-    try {
-      built = await build.slots.run(() => this.#options.executor.buildStage(request, { signal }), signal);
-    } catch (error) {
-      if (signal.aborted) throw abortReason(signal);
-      throw new CoreError('STAGE_BUILD_FAILED', `building stage ${stage.name} of image ${context.image.key} failed: ${messageOf(error)}`, {
-        hint: isStrataError(error) ? error.hint : 'See the cause for the executor\'s output.',
-        data: { image: context.image.key, stage: stage.name, digest },
-        cause: error,
+    // One slot for the build and the publish that moves its image into the store.
+    return build.slots.run(async () => {
+      let built;
+      try {
+        built = await this.#options.executor.buildStage(request, { signal });
+      } catch (error) {
+        if (signal.aborted) throw abortReason(signal);
+        throw new CoreError('STAGE_BUILD_FAILED', `building stage ${stage.name} of image ${context.image.key} failed: ${messageOf(error)}`, {
+          hint: isStrataError(error) ? error.hint : 'See the cause for the executor\'s output.',
+          data: { image: context.image.key, stage: stage.name, digest },
+          cause: error,
+        });
+      }
+      const candidate: StageCandidate = {
+        digest,
+        project: this.#options.config.project,
+        contentDigest,
+        imageRef: built.imageRef,
+        imageId: built.imageId,
+        size: built.size,
+        parentStageId: context.prev?.id,
+        commits,
+        headCommit: build.commit,
+        importChecksums: context.importChecksums,
+        labels,
+      };
+      const saved = await publishStage(candidate, {
+        store: build.primary,
+        lock: this.#options.lock,
+        project: this.#options.config.project,
+        clock: this.#clock,
+        query,
+        ancestry: build.oracle,
+        lockTtlMs: this.#options.lockTtlMs,
+        signal,
       });
-    }
-    const candidate: StageCandidate = {
-      digest,
-      project: this.#options.config.project,
-      contentDigest,
-      imageRef: built.imageRef,
-      imageId: built.imageId,
-      size: built.size,
-      parentStageId: context.prev?.id,
-      commits,
-      headCommit: build.commit,
-      importChecksums: context.importChecksums,
-      labels,
-    };
-    const saved = await publishStage(candidate, {
-      store: build.primary,
-      lock: this.#options.lock,
-      project: this.#options.config.project,
-      clock: this.#clock,
-      query,
-      ancestry: build.oracle,
-      lockTtlMs: this.#options.lockTtlMs,
-      signal,
-    });
-    return { status: saved.status, stage: saved.stage };
+      return { status: saved.status, stage: saved.stage };
+    }, signal);
   }
 }
 

@@ -10,6 +10,8 @@ import { StrataError, type StrataErrorOptions } from '@strata/errors';
  * - `STAGE_PUBLISH_FAILED`: a stage could not be saved or copied into a store (cause attached).
  * - `LOCK_FAILED`: a lock could not be acquired or its lease was lost while work depended on it.
  * - `BUILD_FAILED`: an image could not be built; `data` names the image and stage.
+ * - `BUILD_STOPPED`: work that never started because the build stopped after another failure (the
+ *   cause); a build reports the failure itself, not this.
  */
 export type CoreErrorCode =
   | 'INVALID_STAGE_DIGEST'
@@ -21,7 +23,8 @@ export type CoreErrorCode =
   | 'STAGE_BUILD_FAILED'
   | 'STAGE_PUBLISH_FAILED'
   | 'LOCK_FAILED'
-  | 'BUILD_FAILED';
+  | 'BUILD_FAILED'
+  | 'BUILD_STOPPED';
 
 /** Every failure raised by `@strata/core` itself. */
 export class CoreError<Data = unknown> extends StrataError<CoreErrorCode, Data> {

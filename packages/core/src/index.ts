@@ -66,6 +66,7 @@ export {
   type AncestryAnswers,
   type AncestryOracle,
   type LookupStores,
+  type TransferGate,
   type StageLookup,
   type StageQuery,
 } from './selection.js';

@@ -41,6 +41,14 @@ function failure(image: ImageNode, error: unknown): CoreError<BuildFailureData> 
   );
 }
 
+/** Whether `error` (or a cause of it) is a `BUILD_STOPPED`: work refused after another failure. */
+function stoppedOnly(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof CoreError && current.code === 'BUILD_STOPPED') return true;
+  }
+  return false;
+}
+
 /**
  * Runs every image of `plan`, each once its dependencies are done, keeping up to the limit busy.
  * Results are keyed by image name.
@@ -91,7 +99,8 @@ export async function runSchedule<R>(plan: BuildPlan, options: ScheduleOptions<R
             options.onDone?.(image, result);
           },
           (error: unknown) => {
-            if (firstError !== undefined) return;
+            // An image that only stopped because of another's failure never hides that failure.
+            if (firstError !== undefined && !(stoppedOnly(firstError) && !stoppedOnly(error))) return;
             firstError = cancel.signal.aborted && signal?.aborted ? abortReason(signal) : failure(image, error);
           },
         )

@@ -167,12 +167,17 @@ export type StageLookup =
   | { readonly status: 'reused'; readonly stage: StageRecord }
   | { readonly status: 'copied'; readonly stage: StageRecord; readonly from: string };
 
+/** Runs one transfer between stores (a copy-on-hit); the engine bounds these with its executor slots. */
+export type TransferGate = <T>(transfer: () => Promise<T>) => Promise<T>;
+
 /** The stores a lookup consults. */
 export interface LookupStores {
   /** The store the build writes to (primary repo, or local storage; possibly wrapped with caches). */
   primary: StageStore;
   /** Read-only stores (another installation's primary), consulted in order after a primary miss. */
   secondaries?: readonly StageStore[] | undefined;
+  /** Wraps the copy of a secondary hit into the primary. @default runs it directly */
+  transfer?: TransferGate | undefined;
 }
 
 /**
@@ -190,7 +195,8 @@ export async function lookupStage(
   for (const secondary of stores.secondaries ?? []) {
     const found = await findSuitableStage(secondary, query, ancestry, options);
     if (!found) continue;
-    const result = await stores.primary.publish(found, options);
+    const copy = (): ReturnType<StageStore['publish']> => stores.primary.publish(found, options);
+    const result = await (stores.transfer ? stores.transfer(copy) : copy());
     // A conflict means another builder copied the very same stage id first: it is the same stage.
     const stage = result.status === 'stored' ? result.stage : result.existing;
     return { status: 'copied', stage, from: secondary.name };

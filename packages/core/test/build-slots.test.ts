@@ -77,10 +77,28 @@ describe('BuildSlots', () => {
       return Promise.resolve();
     });
     await expect(failing).rejects.toThrow('exit 1');
-    await expect(queued).rejects.toThrow('exit 1');
-    await expect(slots.run(() => Promise.resolve())).rejects.toThrow('exit 1');
+    await expect(queued).rejects.toMatchObject({ code: 'BUILD_STOPPED', cause: { message: 'exit 1' } });
+    await expect(slots.run(() => Promise.resolve())).rejects.toMatchObject({ code: 'BUILD_STOPPED' });
     slow.open();
     expect(await running).toBe('finished');
+    expect(started).toBe(false);
+  });
+
+  it('never starts work granted a slot just before a stop', async () => {
+    const slots = new BuildSlots(1);
+    const holder = gate();
+    const first = slots.run(() => holder.promise);
+    let started = false;
+    const next = slots.run(() => {
+      started = true;
+      return Promise.resolve();
+    });
+    // The slot passes to `next` and the stop comes before `next` resumes.
+    holder.open();
+    await Promise.resolve();
+    slots.stop(new Error('elsewhere'));
+    await first;
+    await expect(next).rejects.toMatchObject({ code: 'BUILD_STOPPED' });
     expect(started).toBe(false);
   });
 });

@@ -220,6 +220,34 @@ shell:
     expect(stores.reduce((n, store) => n + store.transfers.length, 0)).toBe(6);
   });
 
+  it('bounds copies from a secondary by parallelTasksLimit too', async () => {
+    const sixImages = ['project: demo', 'configVersion: 1', ...Array.from({ length: 6 }, (_, i) => `---\nimage: i${i}\nfrom: alpine:3.1${i}`)].join('\n');
+    const other = engineWith({ config: config(sixImages), primary: new MemoryStageStore({ name: 'other-installation' }) });
+    await other.engine.build();
+    const inner = new MemoryStageStore({ name: 'primary' });
+    let running = 0;
+    let max = 0;
+    const primary: StageStore = {
+      name: inner.name,
+      listStageIds: (digest, options) => inner.listStageIds(digest, options),
+      findStage: (id, options) => inner.findStage(id, options),
+      publish: async (record, options) => {
+        running += 1;
+        max = Math.max(max, running);
+        try {
+          await systemClock.sleep(5);
+          return await inner.publish(record, options);
+        } finally {
+          running -= 1;
+        }
+      },
+    };
+    const engine = createEngine({ config: config(sixImages), repository, stores: { primary, secondaries: [other.primary] }, lock: new MemoryStageLock(), executor: new FakeExecutor(), parallelTasksLimit: 2 });
+    const result = await engine.build();
+    expect(result.images.flatMap((image) => image.stages.map((stage) => stage.status))).toEqual(Array(6).fill('copied'));
+    expect(max).toBe(2);
+  });
+
   it('copies stages from a secondary store instead of building', async () => {
     const other = engineWith({ primary: new MemoryStageStore({ name: 'other-installation' }) });
     await other.engine.build();
@@ -374,17 +402,19 @@ dependencies:
       expect(maxListings()).toBeGreaterThanOrEqual(6);
     });
 
-    it('starts no build after a failure, and still lets the running ones finish', async () => {
+    it('starts no build after a failure, still lets the running ones finish, and names the failing image', async () => {
       const started: string[] = [];
       const executor = new FakeExecutor({
         onBuild: async (request) => {
-          started.push(request.stage);
-          if (started.length === 1) throw new Error('exit status 3');
+          started.push(`${request.image}/${request.stage}`);
+          if (request.image === 'i0') throw new Error('exit status 3');
           await systemClock.sleep(20);
         },
       });
       const { engine } = engineWith({ config: config(sixImages), executor, parallelTasksLimit: 2 });
-      await expect(engine.build()).rejects.toMatchObject({ code: 'BUILD_FAILED' });
+      const failure = await engine.build().then(() => undefined, (error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'BUILD_FAILED', data: { image: 'i0', stage: 'from' } });
+      expect(String((failure as Error).message)).toContain('exit status 3');
       // The failing build and the one running beside it; the four images waiting for a slot never built.
       expect(started).toHaveLength(2);
       expect(executor.built).toHaveLength(1);

@@ -155,3 +155,22 @@ describe('runSchedule (property)', () => {
     );
   });
 });
+
+describe('runSchedule failure attribution', () => {
+  it('reports the real failure, not an image that only stopped because of it', async () => {
+    const clock = new ManualClock(0);
+    const cause = new Error('exit status 7');
+    const done = runSchedule(planBuild([node('victim'), node('culprit')]), {
+      parallelTasksLimit: 0,
+      run: async (image, signal) => {
+        if (image.name === 'victim') {
+          // Rejected first: its work was refused because the build was stopping.
+          throw new CoreError('BUILD_STOPPED', 'not started', { cause });
+        }
+        await clock.sleep(1, { signal });
+        throw new CoreError('STAGE_BUILD_FAILED', 'exit status 7', { data: { image: 'culprit', stage: 'install' }, cause });
+      },
+    });
+    await expect(clock.runUntilSettled(done)).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { image: 'culprit', stage: 'install' } });
+  });
+});
