@@ -256,9 +256,17 @@ class StageEngine implements Engine {
     const caches = stores.caches ?? [];
     const cached = caches.length > 0 ? new CachedStageStore(stores.primary, caches) : undefined;
     const primary = cached ?? stores.primary;
-    // The store's listing and the git work overlap; a failed prefetch is reported by the first lookup.
-    primary.prefetch?.({ signal }).catch(() => undefined);
-    const commit = await repository.headCommit({ signal });
+    // The store's listing and the git work overlap; a failed prefetch is reported by the first lookup
+    // that needs the listing. Cancelled if the build fails before any lookup.
+    const prefetching = new AbortController();
+    primary.prefetch?.({ signal: signal === undefined ? prefetching.signal : AbortSignal.any([signal, prefetching.signal]) }).catch(() => undefined);
+    let commit: string;
+    try {
+      commit = await repository.headCommit({ signal });
+    } catch (error) {
+      prefetching.abort(error);
+      throw error;
+    }
     const context: BuildContext = {
       commit,
       oracle: gitAncestryOracle(repository, commit),

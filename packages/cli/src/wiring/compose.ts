@@ -129,9 +129,17 @@ export async function compose(options: CompositionOptions): Promise<Composition>
   const docker = dockerClient(env);
   const stores = createStores(options.storage, { docker, project: project.config.project, env });
   // The primary's listing (a Docker or registry round trip) runs while git opens; a failure is
-  // reported by the first lookup that needs it (StageStore.prefetch).
-  stores.primary.prefetch?.({ signal }).catch(() => undefined);
-  const repository = await NativeGitRepository.open(project.dir, { signal });
+  // reported by the first lookup that needs it (StageStore.prefetch). It is cancelled when composing
+  // fails or the composition closes, so it never keeps the process alive (a registry retrying).
+  const prefetching = new AbortController();
+  stores.primary.prefetch?.({ signal: signal === undefined ? prefetching.signal : AbortSignal.any([signal, prefetching.signal]) }).catch(() => undefined);
+  let repository: NativeGitRepository;
+  try {
+    repository = await NativeGitRepository.open(project.dir, { signal });
+  } catch (error) {
+    prefetching.abort(error);
+    throw error;
+  }
   let lock: ClosableStageLock | undefined;
   try {
     lock = options.synchronization === undefined ? undefined : await createStageLock(options.synchronization, { signal });
@@ -156,6 +164,7 @@ export async function compose(options: CompositionOptions): Promise<Composition>
       async close() {
         if (closed) return;
         closed = true;
+        prefetching.abort(new Error('composition closed'));
         await executor.settled(SETTLE_TIMEOUT_MS);
         try {
           await held?.close();
@@ -165,6 +174,7 @@ export async function compose(options: CompositionOptions): Promise<Composition>
       },
     };
   } catch (error) {
+    prefetching.abort(error);
     await lock?.close().catch(() => undefined);
     await repository.close();
     throw error;

@@ -99,7 +99,8 @@ export interface StageStore {
    * Optional: starts loading the snapshot that non-live listings are answered from, so that the first
    * lookup of a build does not wait for it (the engine calls it when a build starts, before git work).
    * Changes no answer of the other methods; idempotent; safe to call concurrently with them. It may
-   * reject (the engine ignores that): the listing that needs the snapshot then tries again and reports.
+   * reject (the engine ignores that): a failed listing is never kept, so a lookup that joins it while
+   * in flight reports its failure, and a later one lists again.
    */
   prefetch?(options?: CallOptions): Promise<void>;
 }
