@@ -21,21 +21,43 @@ import { build as esbuild, type Plugin } from 'esbuild';
 
 const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Absolute paths of the deferred modules as installed (docker-modem resolved from dockerode, as Node does). */
-export function deferredModules(): string[] {
+/** A deferred module: where it is installed (to read its shape when bundling) and how the bundle loads it. */
+interface DeferredModule {
+  file: string;
+  /**
+   * An expression that requires the real module at run time, resolved from the bundle's own location
+   * (never a path of the machine that bundled it): `dockerode/…` through the bundle's `require`,
+   * docker-modem (dockerode's dependency) through a `require` made at dockerode's package.json.
+   */
+  load: string;
+}
+
+function deferred(): DeferredModule[] {
   const dockerodeDir = path.dirname(createRequire(path.join(cliDir, 'package.json')).resolve('dockerode/package.json'));
   const modemDir = path.dirname(createRequire(path.join(dockerodeDir, 'package.json')).resolve('docker-modem/package.json'));
-  return [path.join(dockerodeDir, 'lib/session.js'), path.join(dockerodeDir, 'lib/buildkit.js'), path.join(modemDir, 'lib/ssh.js')];
+  // `?real` marks the bundle's own require for the resolver below (kept external, as a bare specifier).
+  return [
+    { file: path.join(dockerodeDir, 'lib/session.js'), load: 'require("dockerode/lib/session.js?real")' },
+    { file: path.join(dockerodeDir, 'lib/buildkit.js'), load: 'require("dockerode/lib/buildkit.js?real")' },
+    {
+      file: path.join(modemDir, 'lib/ssh.js'),
+      load: 'require("node:module").createRequire(require.resolve("dockerode/package.json"))("docker-modem/lib/ssh.js")',
+    },
+  ];
+}
+
+/** Absolute paths of the deferred modules as installed (docker-modem resolved from dockerode, as Node does). */
+export function deferredModules(): string[] {
+  return deferred().map((module) => module.file);
 }
 
 /**
  * The forwarder of one CommonJS module: its export is a function or an object of functions (the
  * deferred modules' shapes; anything else fails the bundle rather than change behaviour).
  */
-function forwarder(file: string): string {
-  const exported: unknown = createRequire(import.meta.url)(file);
-  // A literal require, so the bundler resolves it (to the external real file) instead of leaving `?real`.
-  const lines = [`let __strataLoaded; const __strataReal = () => (__strataLoaded ??= require(${JSON.stringify(`${file}?real`)}));`];
+function forwarder(module: DeferredModule): string {
+  const exported: unknown = createRequire(import.meta.url)(module.file);
+  const lines = [`let __strataLoaded; const __strataReal = () => (__strataLoaded ??= ${module.load});`];
   const real = '__strataReal()';
   if (typeof exported === 'function') {
     lines.push(`module.exports = function () { return ${real}.apply(this, arguments); };`);
@@ -44,18 +66,22 @@ function forwarder(file: string): string {
       lines.push(`exports[${JSON.stringify(key)}] = function () { return ${real}[${JSON.stringify(key)}].apply(this, arguments); };`);
     }
   } else {
-    throw new Error(`cannot defer ${file}: its export is neither a function nor an object of functions`);
+    throw new Error(`cannot defer ${module.file}: its export is neither a function nor an object of functions`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Replaces each deferred module by its forwarder; the real file stays outside the bundle, required from disk. */
-function deferPlugin(files: readonly string[]): Plugin {
+/** Replaces each deferred module by its forwarder; the real module stays outside the bundle, required at run time. */
+function deferPlugin(modules: readonly DeferredModule[]): Plugin {
   return {
     name: 'strata-defer',
     setup(build) {
       const escape = (f: string): string => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      build.onLoad({ filter: new RegExp(`^(${files.map(escape).join('|')})$`) }, (args) => ({ loader: 'js', contents: forwarder(args.path) }));
+      const byFile = new Map(modules.map((module) => [module.file, module]));
+      build.onLoad({ filter: new RegExp(`^(${modules.map((module) => escape(module.file)).join('|')})$`) }, (args) => ({
+        loader: 'js',
+        contents: forwarder(byFile.get(args.path) as DeferredModule),
+      }));
       build.onResolve({ filter: /\?real$/ }, (args) => ({ path: args.path.slice(0, -'?real'.length), external: true }));
     },
   };
@@ -94,7 +120,7 @@ export async function bundleStrata(options: BundleStrataOptions): Promise<string
     minify: true,
     // ssh2's optional native parts (dockerode → docker-modem → ssh2), required inside try/catch.
     external: ['cpu-features', '*.node'],
-    plugins: options.defer === false ? [] : [deferPlugin(deferredModules())],
+    plugins: options.defer === false ? [] : [deferPlugin(deferred())],
     // The CommonJS dependencies expect require/__dirname, which an ES module lacks.
     banner:
       format === 'esm'

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCacheKey, loadWithCompileCache } from '../src/launcher/compile-cache.js';
-import { bundleCli } from '../scripts/bundle.js';
+import { bundleCli, bundleStrata } from '../scripts/bundle.js';
 
 const execFileAsync = promisify(execFile);
 let scratch: string;
@@ -109,5 +109,32 @@ describe('the bundled CLI (pnpm bundle)', () => {
     const off = await execFileAsync(process.execPath, [launcher, '--help'], { env: { ...env, STRATA_CACHE_DIR: path.join(scratch, 'off'), STRATA_COMPILE_CACHE: 'off' } });
     expect(off.stdout).toContain('Usage: strata <command>');
     expect(existsSync(path.join(scratch, 'off'))).toBe(false);
+  }, 60_000);
+
+  it('names no path of the bundling machine, and loads a deferred module (ssh2) from where the bundle is installed', async () => {
+    const launcher = await bundleCli(path.join(scratch, 'dist-paths'));
+    const repoRoot = path.resolve(import.meta.dirname, '../../..');
+    expect(readFileSync(path.join(path.dirname(launcher), 'strata-main.cjs'), 'utf8')).not.toContain(repoRoot);
+    // A program using dockerode over ssh://, bundled next to the CLI's installed dependencies: the
+    // forwarder must find docker-modem's real ssh module (and ssh2) at run time.
+    const dir = mkdtempSync(path.join(import.meta.dirname, '../dist/test-deferred-'));
+    try {
+      const entry = path.join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        "import Dockerode from 'dockerode';\n" +
+          "export async function run(): Promise<string> {\n" +
+          "  const docker = new Dockerode({ protocol: 'ssh', host: '127.0.0.1', port: 1, username: 'nobody', sshOptions: { readyTimeout: 5000 } });\n" +
+          "  return docker.ping().then(() => 'answered', (error: Error & { code?: string }) => String(error.code ?? error.message));\n" +
+          '}\n',
+      );
+      const program = await bundleStrata({ entry, outfile: path.join(dir, 'program.cjs') });
+      expect(readFileSync(program, 'utf8')).not.toContain(repoRoot);
+      const out = await execFileAsync(process.execPath, ['-e', `require(${JSON.stringify(program)}).run().then((r) => console.log(r))`]);
+      // Port 1 on loopback refuses at once: ssh2 was loaded and tried to connect.
+      expect(out.stdout.trim()).toBe('ECONNREFUSED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
