@@ -3,6 +3,7 @@
  * CLI itself (scripts/bundle.ts) run as a user runs it.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,11 @@ describe('loadWithCompileCache', () => {
     expect((after.exports as Program).answer()).toBe(4);
     expect(after.save()).toBe(true);
     expect(readdirSync(cacheDir)).toEqual([path.basename(after.cacheFile as string)]);
+    // Another variant (or another install of the bundle) keeps its own cache.
+    const other = loadWithCompileCache(program(dir, 2), { dir: cacheDir, variant: 'build' });
+    expect(other.save()).toBe(true);
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+    expect(() => loadWithCompileCache(program(dir, 2), { dir: cacheDir, variant: '../x' })).toThrow(TypeError);
     expect(compileCacheKey('a')).not.toBe(compileCacheKey('b'));
   });
 
@@ -66,7 +72,8 @@ describe('loadWithCompileCache', () => {
     const cacheDir = path.join(dir, 'cache');
     // Not loaded before in this process, so V8 must read the data (its in-process cache cannot answer).
     mkdirSync(cacheDir);
-    const cacheFile = path.join(cacheDir, `program.cjs-${compileCacheKey(readFileSync(file, 'utf8'))}.v8`);
+    const dirHash = createHash('sha256').update(dir).digest('hex').slice(0, 8);
+    const cacheFile = path.join(cacheDir, `program.cjs-${dirHash}-main-${compileCacheKey(readFileSync(file, 'utf8'))}.v8`);
     writeFileSync(cacheFile, 'not V8 code cache data at all');
     const loaded = loadWithCompileCache(file, { dir: cacheDir });
     expect(loaded.cacheFile).toBe(cacheFile);
@@ -101,10 +108,15 @@ describe('the bundled CLI (pnpm bundle)', () => {
     expect(help.stdout).toContain('Usage: strata <command>');
     const cached = readdirSync(path.join(cacheRoot, 'v8'));
     expect(cached).toHaveLength(1);
-    expect(cached[0]).toMatch(/^strata-main\.cjs-[0-9a-f]{32}\.v8$/);
-    const again = await execFileAsync(process.execPath, [launcher, 'config', 'validate', '--help'], { env });
-    expect(again.stdout).toContain('config validate');
-    expect(readdirSync(path.join(cacheRoot, 'v8'))).toEqual(cached);
+    expect(cached[0]).toMatch(/^strata-main\.cjs-[0-9a-f]{8}-main-[0-9a-f]{32}\.v8$/);
+    // Another command has a cache of its own; the first one's is kept.
+    const config = await execFileAsync(process.execPath, [launcher, 'config', 'validate', '--help'], { env });
+    expect(config.stdout).toContain('config validate');
+    const both = readdirSync(path.join(cacheRoot, 'v8')).sort();
+    expect(both).toHaveLength(2);
+    expect(both.some((name) => /-config-[0-9a-f]{32}\.v8$/.test(name))).toBe(true);
+    await execFileAsync(process.execPath, [launcher, '--help'], { env });
+    expect(readdirSync(path.join(cacheRoot, 'v8')).sort()).toEqual(both);
     await expect(execFileAsync(process.execPath, [launcher, 'no-such-command'], { env })).rejects.toMatchObject({ code: 2 });
     const off = await execFileAsync(process.execPath, [launcher, '--help'], { env: { ...env, STRATA_CACHE_DIR: path.join(scratch, 'off'), STRATA_COMPILE_CACHE: 'off' } });
     expect(off.stdout).toContain('Usage: strata <command>');

@@ -15,8 +15,9 @@
  * - The cache is an optimisation only: a missing, unreadable, corrupt or unwritable cache never fails
  *   the program; it costs start-up time and nothing else. Writes are atomic (temp file + rename), so
  *   concurrent processes never read half a file.
+ * - One cache per bundle location and variant (the CLI's command), each written by its first run.
  * - The cache holds compiled code of Strata's own bundle, nothing from the command's input. Saving a
- *   new bundle's cache removes the caches of earlier bundles of the same file name.
+ *   new bundle's cache removes the caches of earlier bundles at the same location and variant.
  * - `status` reports what this process saw; when the same source was already compiled in this process,
  *   V8 answers from memory and reports no rejection (one load per process, as the launcher does).
  */
@@ -36,6 +37,13 @@ export function defaultCompileCacheDir(env: NodeJS.ProcessEnv = process.env): st
 export interface CompileCacheOptions {
   /** Where cache files live; `undefined` disables the cache. @default {@link defaultCompileCacheDir} */
   dir?: string | undefined;
+  /**
+   * Which kind of run this is (e.g. the CLI command): each variant has its own cache, written by its
+   * first run, so a cache written by `--help` never stands in for the code a build runs. A name of
+   * letters, digits and dashes.
+   * @default "main"
+   */
+  variant?: string | undefined;
 }
 
 /** What became of the cache for one load, for diagnostics and tests. */
@@ -71,7 +79,12 @@ export function compileCacheKey(source: string): string {
 export function loadWithCompileCache(file: string, options: CompileCacheOptions = { dir: defaultCompileCacheDir() }): LoadedBundle {
   const filename = path.resolve(file);
   const source = readFileSync(filename, 'utf8');
-  const cacheFile = options.dir === undefined ? undefined : path.join(options.dir, `${path.basename(filename)}-${compileCacheKey(source)}.v8`);
+  const variant = options.variant ?? 'main';
+  if (!/^[A-Za-z0-9-]+$/.test(variant)) throw new TypeError(`compile cache variant ${JSON.stringify(variant)} must be letters, digits and dashes`);
+  // The prefix names the bundle by its file name and installed location, and the variant: stale caches
+  // are pruned within it only, so two installs (or Node versions) never delete each other's.
+  const prefix = `${path.basename(filename)}-${createHash('sha256').update(path.dirname(filename)).digest('hex').slice(0, 8)}-${variant}-`;
+  const cacheFile = options.dir === undefined ? undefined : path.join(options.dir, `${prefix}${compileCacheKey(source)}.v8`);
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
@@ -93,13 +106,13 @@ export function loadWithCompileCache(file: string, options: CompileCacheOptions 
     save: () => {
       if (cacheFile === undefined || (status !== 'missing' && status !== 'rejected')) return false;
       if (!writeAtomically(cacheFile, script.createCachedData())) return false;
-      removeStale(cacheFile, `${path.basename(filename)}-`);
+      removeStale(cacheFile, prefix);
       return true;
     },
   };
 }
 
-/** Removes the caches of earlier bundles of the same name (`<name>-<other key>.v8`); best effort. */
+/** Removes the caches of earlier bundles at the same place, same variant (`<prefix><other key>.v8`); best effort. */
 function removeStale(current: string, prefix: string): void {
   const dir = path.dirname(current);
   try {
