@@ -129,7 +129,9 @@ describe('the bundled CLI (pnpm bundle)', () => {
     expect(readFileSync(path.join(path.dirname(launcher), 'strata-main.cjs'), 'utf8')).not.toContain(repoRoot);
     // A program using dockerode over ssh://, bundled next to the CLI's installed dependencies: the
     // forwarder must find docker-modem's real ssh module (and ssh2) at run time.
-    const dir = mkdtempSync(path.join(import.meta.dirname, '../dist/test-deferred-'));
+    const installed = path.join(import.meta.dirname, '../dist');
+    mkdirSync(installed, { recursive: true });
+    const dir = mkdtempSync(path.join(installed, 'test-deferred-'));
     try {
       const entry = path.join(dir, 'entry.ts');
       writeFileSync(

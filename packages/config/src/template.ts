@@ -138,8 +138,9 @@ function templateProblem(
   let line = error.line;
   let column = error.column;
   if (line < 1) {
-    // Some failures (include of an undefined template) carry no location of their own: use the
-    // innermost `template: NAME:LINE:COL:` of Go's message (COL is 0-based there).
+    // A failure without a location of its own (a defence: gotemplate now locates include of an
+    // undefined template at its call site): use the innermost `template: NAME:LINE:COL:` of Go's
+    // message (COL is 0-based there).
     const innermost = [...error.message.matchAll(/template: ([^:\s]+):(\d+):(\d+): /g)].at(-1);
     if (innermost !== undefined) {
       const name = innermost[1] ?? '';

@@ -176,10 +176,7 @@ describe('templated configs', () => {
     expect(problem?.message).toContain('no template "no such define"');
   });
 
-  // Known gotemplate bug (reported, not ours to fix): the TemplateError of `include` of an undefined
-  // template names the missing template as its file, at line 0. `@strata/config` works around it
-  // (the test above); this one passes once gotemplate locates the error itself.
-  it.fails('gotemplate locates include of an undefined template itself', () => {
+  it('gotemplate locates include of an undefined template at the call site itself', () => {
     const result = renderWerfConfig({ mainFile: { path: 'werf.yaml', text: 'a: 1\n{{ include "x" . }}\n' }, files: new MemoryTemplateFiles({}), commit: COMMIT });
     expect('error' in result && [result.error.file, result.error.line, result.error.column]).toEqual(['werf.yaml', 2, 4]);
   });

@@ -127,7 +127,18 @@ export function createWerfFunctions(set: TemplateSet, options: WerfFunctionsOpti
   const fns = createSprigFunctions();
   let tplCounter = 0;
   const S = 'string' as const;
-  fns.set('include', new GoFunc('include', { params: [S, 'any'] }, (name, data) => set.execute(name as string, data ?? null)));
+  fns.set('include', new GoFunc('include', { params: [S, 'any'] }, (name, data) => {
+    if (!set.has(name as string)) {
+      // Go reports an undefined template at the include's call site (`error calling include: …`); as a
+      // call error it is located there, not at the missing template's (nonexistent) file.
+      try {
+        return set.execute(name as string, data ?? null);
+      } catch (error) {
+        throw new GoCallError(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return set.execute(name as string, data ?? null);
+  }));
   fns.set('tpl', new GoFunc('tpl', { params: [S, 'any'] }, (text, data) => {
     const name = `tpl-${++tplCounter}`;
     set.parse(name, text as string);
