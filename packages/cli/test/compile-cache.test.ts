@@ -72,7 +72,7 @@ describe('loadWithCompileCache', () => {
     const cacheDir = path.join(dir, 'cache');
     // Not loaded before in this process, so V8 must read the data (its in-process cache cannot answer).
     mkdirSync(cacheDir);
-    const dirHash = createHash('sha256').update(dir).digest('hex').slice(0, 8);
+    const dirHash = createHash('sha256').update(dir).update('\0').update(process.version).digest('hex').slice(0, 8);
     const cacheFile = path.join(cacheDir, `program.cjs-${dirHash}-main-${compileCacheKey(readFileSync(file, 'utf8'))}.v8`);
     writeFileSync(cacheFile, 'not V8 code cache data at all');
     const loaded = loadWithCompileCache(file, { dir: cacheDir });

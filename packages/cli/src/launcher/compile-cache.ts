@@ -81,9 +81,11 @@ export function loadWithCompileCache(file: string, options: CompileCacheOptions 
   const source = readFileSync(filename, 'utf8');
   const variant = options.variant ?? 'main';
   if (!/^[A-Za-z0-9-]+$/.test(variant)) throw new TypeError(`compile cache variant ${JSON.stringify(variant)} must be letters, digits and dashes`);
-  // The prefix names the bundle by its file name and installed location, and the variant: stale caches
-  // are pruned within it only, so two installs (or Node versions) never delete each other's.
-  const prefix = `${path.basename(filename)}-${createHash('sha256').update(path.dirname(filename)).digest('hex').slice(0, 8)}-${variant}-`;
+  // The prefix names the bundle by its file name, installed location and Node version, and the
+  // variant: stale caches are pruned within it only, so two installs or two Node versions running the
+  // same install never delete each other's.
+  const place = createHash('sha256').update(path.dirname(filename)).update('\0').update(process.version).digest('hex').slice(0, 8);
+  const prefix = `${path.basename(filename)}-${place}-${variant}-`;
   const cacheFile = options.dir === undefined ? undefined : path.join(options.dir, `${prefix}${compileCacheKey(source)}.v8`);
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
